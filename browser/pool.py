@@ -1,0 +1,234 @@
+"""BrowserPool: owns Playwright and this worker's Chromium, hands out one context per session.
+
+A small set of ready (context, page) pairs is kept warm, because new_page is what costs time
+(it starts a renderer): taking a warm pair makes a session start a hand-over, not a launch.
+"""
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+
+from .display import VirtualDisplay
+from .errors import BrowserError, SessionNotFound
+from .launcher import LaunchConfig, find_xvfb, minimal_env
+from .session import BrowserSession
+from .types import PoolStats, SessionSpec
+
+log = logging.getLogger(__name__)
+
+LostCallback = Callable[[str, str], Awaitable[None]]
+
+
+class BrowserPool:
+    def __init__(self, config: LaunchConfig, *, warm_size: int = 2, on_lost: LostCallback | None = None):
+        self._config = config
+        self._warm_size = warm_size
+        self._on_lost = on_lost
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+        self._headed_browser: Browser | None = None
+        self._display = VirtualDisplay(find_xvfb())
+        self._warm: list[tuple[BrowserContext, Page]] = []
+        self._refill_task: asyncio.Task[None] | None = None
+        self._sessions: dict[str, BrowserSession] = {}
+        self._home: Path | None = None
+        self._stopping = False
+        self._headed_lock = asyncio.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._config.runtime_dir.mkdir(parents=True, exist_ok=True)
+        self._home = Path(tempfile.mkdtemp(prefix="browser-", dir=self._config.runtime_dir))
+        self._playwright = await async_playwright().start()
+        executable = self._config.headless_shell_path or self._config.chromium_path
+        if not executable:
+            raise BrowserError("no Chromium executable configured")
+        self._browser = await self._launch(executable, headless=True)
+        self._schedule_refill()
+
+    async def _launch(self, executable: str, *, headless: bool, display: str | None = None) -> Browser:
+        assert self._playwright and self._home
+        browser = await self._playwright.chromium.launch(
+            executable_path=executable,
+            headless=headless,
+            args=self._config.flags,
+            env=minimal_env(self._home, display),
+            # Playwright's own sandbox/automation defaults stay; the pipe transport means
+            # no debugging port is ever opened (security S14).
+        )
+        browser.on("disconnected", lambda _b: self._browser_gone(browser))
+        return browser
+
+    def _browser_gone(self, browser: Browser) -> None:
+        if self._stopping:
+            return
+        lost = [s for s in self._sessions.values() if self._browser_of(s) is browser]
+        for session in lost:
+            self._forget(session, "browser crashed")
+
+    def _browser_of(self, session: BrowserSession) -> Browser | None:
+        return session.context.browser
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._refill_task:
+            self._refill_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._refill_task
+        for browser in (self._browser, self._headed_browser):
+            if browser:
+                with contextlib.suppress(Exception):
+                    await browser.close()
+        self._sessions.clear()
+        self._warm.clear()
+        if self._playwright:
+            with contextlib.suppress(Exception):
+                await self._playwright.stop()
+        await self._display.stop()
+        if self._home:
+            shutil.rmtree(self._home, ignore_errors=True)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def open(self, spec: SessionSpec) -> BrowserSession:
+        if spec.session_id in self._sessions:
+            raise BrowserError(f"session {spec.session_id} is already open")
+        if spec.headless and spec.fits_pool and self._warm:
+            context, page = self._warm.pop()
+            self._schedule_refill()
+            await self._apply_spec(page, spec)
+            session = BrowserSession(spec=spec, context=context, page=page)
+        else:
+            browser = await self._browser_for(spec)
+            context = await browser.new_context(**self._context_options(spec))
+            try:
+                page = await context.new_page()
+            except Exception:
+                await context.close()
+                raise
+            session = BrowserSession(spec=spec, context=context, page=page, headed=not spec.headless)
+        self._sessions[spec.session_id] = session
+        session.page.on("crash", lambda _p: self._forget(session, "page crashed"))
+        return session
+
+    def get(self, session_id: str) -> BrowserSession:
+        try:
+            return self._sessions[session_id]
+        except KeyError:
+            raise SessionNotFound(session_id) from None
+
+    def session_ids(self) -> list[str]:
+        return list(self._sessions)
+
+    async def close(self, session_id: str) -> bool:
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return False
+        with contextlib.suppress(Exception):
+            await session.close()
+        return True
+
+    def _forget(self, session: BrowserSession, reason: str) -> None:
+        if self._sessions.get(session.session_id) is not session:
+            return
+        del self._sessions[session.session_id]
+        session.closed = True
+        if self._on_lost:
+            asyncio.ensure_future(self._on_lost(session.session_id, reason))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _browser_for(self, spec: SessionSpec) -> Browser:
+        if spec.headless:
+            assert self._browser
+            return self._browser
+        async with self._headed_lock:
+            if self._headed_browser is None or not self._headed_browser.is_connected():
+                display = await self._display.start()
+                if not self._config.chromium_path:
+                    raise BrowserError("headed sessions need full Chromium, which was not found")
+                self._headed_browser = await self._launch(
+                    self._config.chromium_path, headless=False, display=display
+                )
+            return self._headed_browser
+
+    @staticmethod
+    def _context_options(spec: SessionSpec) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "viewport": {"width": spec.viewport_width, "height": spec.viewport_height},
+        }
+        if spec.user_agent:
+            options["user_agent"] = spec.user_agent
+        if spec.locale:
+            options["locale"] = spec.locale
+        if spec.device_scale_factor:
+            options["device_scale_factor"] = spec.device_scale_factor
+        if spec.extra_http_headers:
+            options["extra_http_headers"] = spec.extra_http_headers
+        if spec.proxy:
+            options["proxy"] = {
+                k: v
+                for k, v in {
+                    "server": spec.proxy.server,
+                    "username": spec.proxy.username,
+                    "password": spec.proxy.password,
+                    "bypass": spec.proxy.bypass,
+                }.items()
+                if v
+            }
+        return options
+
+    @staticmethod
+    async def _apply_spec(page: Page, spec: SessionSpec) -> None:
+        size = page.viewport_size
+        if not size or (size["width"], size["height"]) != (spec.viewport_width, spec.viewport_height):
+            await page.set_viewport_size({"width": spec.viewport_width, "height": spec.viewport_height})
+        if spec.extra_http_headers:
+            await page.context.set_extra_http_headers(spec.extra_http_headers)
+
+    def _schedule_refill(self) -> None:
+        if self._stopping or self._warm_size <= 0:
+            return
+        if self._refill_task is None or self._refill_task.done():
+            self._refill_task = asyncio.ensure_future(self._refill())
+
+    async def _refill(self) -> None:
+        while not self._stopping and len(self._warm) < self._warm_size:
+            if not self._browser or not self._browser.is_connected():
+                return
+            try:
+                context = await self._browser.new_context(viewport={"width": 1280, "height": 1080})
+                page = await context.new_page()
+            except Exception:
+                log.exception("could not prepare a warm context")
+                return
+            self._warm.append((context, page))
+
+    def stats(self) -> PoolStats:
+        contexts = sum(len(b.contexts) for b in (self._browser, self._headed_browser) if b)
+        return PoolStats(
+            sessions=len(self._sessions),
+            contexts=contexts,
+            warm=len(self._warm),
+            browser_pids=tuple(chromium_pids()),
+        )
+
+
+def chromium_pids(root: psutil.Process | None = None) -> list[int]:
+    """Chromium processes that descend from this process (running ones; zombies are reaped)."""
+    root = root or psutil.Process()
+    pids = []
+    for child in root.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in child.name() and child.status() != psutil.STATUS_ZOMBIE:
+                pids.append(child.pid)
+    return pids

@@ -1,0 +1,43 @@
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySpec:
+    server: str
+    username: str | None = None
+    password: str | None = None
+    bypass: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """What a session's BrowserContext must look like. Validated before it gets here."""
+
+    session_id: str
+    headless: bool = True
+    viewport_width: int = 1280
+    viewport_height: int = 1080
+    user_agent: str | None = None
+    locale: str | None = None
+    device_scale_factor: float | None = None
+    extra_http_headers: dict[str, str] = field(default_factory=dict)
+    proxy: ProxySpec | None = None
+
+    @property
+    def fits_pool(self) -> bool:
+        """Pooled contexts are made with defaults; only specs that can be applied later fit."""
+        return (
+            self.headless
+            and self.user_agent is None
+            and self.locale is None
+            and self.device_scale_factor is None
+            and self.proxy is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStats:
+    sessions: int
+    contexts: int
+    warm: int
+    browser_pids: tuple[int, ...]

@@ -1,0 +1,94 @@
+"""The two NinjaAPIs: the Notte API under /api, the v1 browser-sessions API under /api/v1."""
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from core.errors import PeriscopeError
+from sessions_app import api as sessions_api
+from sessions_app import api_v1 as sessions_api_v1
+from sessions_app.schemas import HealthResponse
+from sessions_app.selectors import worker_count_alive
+
+VERSION = "0.1.0"
+
+api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="api")
+api.add_router("/sessions", sessions_api.router)
+
+
+def _error(api_: NinjaAPI, request: HttpRequest, status: int, message: str, detail=None, headers=None):
+    response = api_.create_response(
+        request, {"status": status, "message": message, "detail": detail if detail is not None else message},
+        status=status,
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _validation_message(errors: list[dict]) -> str:
+    parts = []
+    for error in errors[:5]:
+        loc = [str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        parts.append(f"{'.'.join(loc) or 'body'}: {error.get('msg')}")
+    return "Invalid request: " + "; ".join(parts)
+
+
+@api.exception_handler(PeriscopeError)
+def periscope_error(request, exc: PeriscopeError):
+    return _error(api, request, exc.status, exc.message, exc.detail, exc.headers)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    errors = [
+        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
+        for e in exc.errors
+    ]
+    return _error(api, request, 422, _validation_message(errors), errors)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return _error(api, request, 401, "Missing or invalid API key: send 'Authorization: Bearer <key>'")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return _error(api, request, exc.status_code, str(exc))
+
+
+@api.get("/health", auth=None, response=HealthResponse, tags=["Health"], operation_id="healthCheck")
+async def health(request):
+    return {"status": "healthy", "version": VERSION, "workers": await sync_to_async(worker_count_alive)()}
+
+
+# -- v1: FastAPI-style errors: {"detail": [...]} for validation, {"detail": "..."} otherwise -----
+
+api_v1 = NinjaAPI(title="Periscope browser sessions (v1)", version="1", urls_namespace="api_v1")
+api_v1.add_router("/browser/sessions", sessions_api_v1.router)
+
+
+@api_v1.exception_handler(ValidationError)
+def v1_validation_error(request, exc: ValidationError):
+    errors = [
+        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
+        for e in exc.errors
+    ]
+    return api_v1.create_response(request, {"detail": errors}, status=422)
+
+
+@api_v1.exception_handler(PeriscopeError)
+def v1_periscope_error(request, exc: PeriscopeError):
+    if exc.status == 422 and isinstance(exc.detail, list):
+        return api_v1.create_response(request, {"detail": exc.detail}, status=422)
+    response = api_v1.create_response(request, {"detail": exc.message}, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+@api_v1.exception_handler(AuthenticationError)
+def v1_authentication_error(request, exc):
+    return api_v1.create_response(request, {"detail": "Missing or invalid API key: send X-API-Key"}, status=401)

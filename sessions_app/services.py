@@ -1,0 +1,206 @@
+"""Writes for browser sessions. Sync functions are one transaction each; the async ones
+orchestrate a state change that needs a browser worker (reserve row -> command -> result)."""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, PeriscopeError, RateLimited
+from teams_app.models import ApiKey, AuditAction, Team
+from teams_app.services import audit_record
+
+from . import rpc
+from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus
+from .protocol import START_QUEUE
+from .start_options import StartOptions
+
+log = logging.getLogger(__name__)
+
+
+# -- sync writes ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_reserve(
+    *, team: Team, options: StartOptions, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> BrowserSession:
+    """Create the row in `starting`, within the team's concurrency cap (checked under a lock)."""
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+    live = BrowserSession.objects.filter(team=team, status__in=LIVE_STATUSES).count()
+    cap = settings.PERISCOPE_TEAM_SESSION_CAP
+    if live >= cap:
+        raise RateLimited(
+            f"Team {team.name} already has {live} active sessions, the most it may run at once "
+            f"({cap}); stop one and try again",
+            headers={"Retry-After": "5"},
+        )
+    session = BrowserSession.objects.create(
+        team=team,
+        started_by_user=user if user and user.is_authenticated else None,
+        started_by_key=api_key,
+        status=SessionStatus.STARTING,
+        **options.model_fields(),
+    )
+    SessionEvent.objects.create(session=session, status=SessionStatus.STARTING, reason="start requested")
+    return session
+
+
+@transaction.atomic
+def session_mark_active(*, session_id: str, worker: BrowserWorker) -> bool:
+    """The worker holds a usable page. False if the row gave up waiting meanwhile."""
+    session = BrowserSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None or session.status != SessionStatus.STARTING:
+        return False
+    now = timezone.now()
+    session.status = SessionStatus.ACTIVE
+    session.worker = worker
+    session.worker_channel = worker.channel
+    session.last_accessed_at = now
+    session.save(update_fields=["status", "worker", "worker_channel", "last_accessed_at"])
+    SessionEvent.objects.create(session=session, status=SessionStatus.ACTIVE, reason=f"browser ready on {worker}")
+    return True
+
+
+@transaction.atomic
+def session_mark_ended(*, session_id: str, status: str, reason: str, error: str = "") -> bool:
+    """Idempotent: only a live session changes; returns whether this call ended it."""
+    session = BrowserSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None or session.status not in LIVE_STATUSES:
+        return False
+    session.status = status
+    session.closed_at = timezone.now()
+    session.error = error
+    session.save(update_fields=["status", "closed_at", "error"])
+    SessionEvent.objects.create(session=session, status=status, reason=reason[:300])
+    return True
+
+
+def session_touch(*, session: BrowserSession) -> None:
+    now = timezone.now()
+    BrowserSession.objects.filter(pk=session.pk).update(last_accessed_at=now)
+    session.last_accessed_at = now
+
+
+def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
+    audit_record(team=session.team, action=action, actor_user=user, actor_key=api_key,
+                 target=f"session {session.id}", data=data)
+
+
+# -- worker bookkeeping --------------------------------------------------------------------------
+
+
+def worker_register(*, channel: str, hostname: str, pid: int, capacity: int) -> BrowserWorker:
+    return BrowserWorker.objects.create(
+        channel=channel, hostname=hostname, pid=pid, capacity=capacity, heartbeat_at=timezone.now()
+    )
+
+
+def worker_heartbeat(*, worker: BrowserWorker, sessions: int, contexts: int) -> None:
+    updated = BrowserWorker.objects.filter(pk=worker.pk).update(
+        heartbeat_at=timezone.now(), sessions=sessions, contexts=contexts
+    )
+    if not updated:  # the row was removed (e.g. a test flush): put it back
+        worker.heartbeat_at = timezone.now()
+        worker.stopped_at = None
+        worker.save(force_insert=True)
+
+
+@transaction.atomic
+def worker_stopped(*, worker: BrowserWorker, reason: str) -> None:
+    BrowserWorker.objects.filter(pk=worker.pk, stopped_at__isnull=True).update(
+        stopped_at=timezone.now(), stop_reason=reason
+    )
+    _end_sessions_of(worker.pk, status=SessionStatus.CLOSED, reason=f"worker stopped: {reason}")
+
+
+def workers_reap_stale(*, stale_after: timedelta) -> int:
+    """Workers that stopped heartbeating are gone: end their sessions as error (worker_lost)."""
+    cutoff = timezone.now() - stale_after
+    stale = list(
+        BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    for worker_id in stale:
+        with transaction.atomic():
+            claimed = BrowserWorker.objects.filter(pk=worker_id, stopped_at__isnull=True).update(
+                stopped_at=timezone.now(), stop_reason="heartbeat lost"
+            )
+            if claimed:
+                _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason="worker_lost: heartbeat stopped")
+    return len(stale)
+
+
+def _end_sessions_of(worker_id, *, status: str, reason: str) -> None:
+    for session_id in BrowserSession.objects.filter(worker_id=worker_id, status__in=LIVE_STATUSES).values_list(
+        "pk", flat=True
+    ):
+        session_mark_ended(session_id=session_id, status=status, reason=reason,
+                           error=reason if status == SessionStatus.ERROR else "")
+
+
+# -- async orchestration (web side) --------------------------------------------------------------
+
+
+async def session_start(
+    *, team: Team, options: StartOptions, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> BrowserSession:
+    """Reserve a slot, have a worker open the context, answer once the page is usable."""
+    session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
+    try:
+        await rpc.call(
+            START_QUEUE,
+            {"type": "session.start", "session_id": str(session.id), "spec": options.browser_spec(str(session.id))},
+            timeout=settings.PERISCOPE_START_TIMEOUT,
+        )
+    except PeriscopeError as exc:
+        # 4xx: the request could not be served: no trace of a session should stay live.
+        status = SessionStatus.ERROR
+        await sync_to_async(session_mark_ended)(
+            session_id=str(session.id), status=status, reason=f"start failed: {exc.message}", error=exc.message
+        )
+        raise
+    await sync_to_async(_audit_session)(session, AuditAction.SESSION_STARTED, user, api_key)
+    return await BrowserSession.objects.select_related("team", "started_by_user", "started_by_key").aget(pk=session.pk)
+
+
+async def session_stop(
+    *, session: BrowserSession, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> BrowserSession:
+    """Idempotent. A session that ended another way (timeout, error) answers 409 'already closed'."""
+    if session.is_live:
+        ended = await sync_to_async(session_mark_ended)(
+            session_id=str(session.id), status=SessionStatus.CLOSED,
+            reason=f"stopped by {user or (f'key {api_key}' if api_key else 'system')}",
+        )
+        if ended:
+            await sync_to_async(_audit_session)(session, AuditAction.SESSION_STOPPED, user, api_key)
+        if session.worker_channel:
+            try:
+                await rpc.call(session.worker_channel,
+                               {"type": "session.stop", "session_id": str(session.id)}, timeout=10)
+            except PeriscopeError as exc:
+                # The row is closed already; the worker's reaper closes a context it still holds.
+                log.warning("stop of %s not confirmed by its worker: %s", session.id, exc.message)
+        await session.arefresh_from_db()
+    if session.status != SessionStatus.CLOSED:
+        raise Conflict(
+            f"Session {session.id} is already closed (it ended as {session.status}: "
+            f"{session.error or 'see its timeline'})"
+        )
+    return session
+
+
+async def session_command(*, session: BrowserSession, command: dict[str, Any]) -> Any:
+    """Send a command to the worker that owns a live session."""
+    if not session.is_live or not session.worker_channel:
+        raise Conflict(f"Session {session.id} is {session.status}; start a new session")
+    await sync_to_async(session_touch)(session=session)
+    return await rpc.call(
+        session.worker_channel, {**command, "session_id": str(session.id)},
+        timeout=settings.PERISCOPE_COMMAND_TIMEOUT,
+    )

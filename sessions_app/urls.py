@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sessions_app"
+urlpatterns = [
+    path("", views.session_list, name="list"),
+    path("start/", views.session_start, name="start"),
+    path("<uuid:session_id>/", views.session_detail, name="detail"),
+    path("<uuid:session_id>/stop/", views.session_stop, name="stop"),
+]

@@ -1,0 +1,16 @@
+from django.conf import settings
+
+from browser.launcher import LaunchConfig, find_chromium, find_headless_shell
+
+
+def launch_config() -> LaunchConfig:
+    headless_shell = (
+        find_headless_shell(settings.PERISCOPE_HEADLESS_SHELL or None)
+        if settings.PERISCOPE_USE_HEADLESS_SHELL
+        else None
+    )
+    return LaunchConfig(
+        chromium_path=find_chromium(settings.PERISCOPE_CHROMIUM or None),
+        headless_shell_path=headless_shell,
+        runtime_dir=settings.PERISCOPE_RUNTIME_DIR,
+    )

@@ -1,0 +1,264 @@
+"""The browser worker: the only Django-aware code that drives browser/.
+
+It takes starts from the shared queue while it has room, serves commands for its own sessions
+on its own channel, heartbeats, enforces idle and max-duration timeouts, and ends the sessions
+of workers that stopped heartbeating.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections
+
+from browser.errors import SessionNotFound, UnsupportedOption
+from browser.pool import BrowserPool
+from browser.types import ProxySpec, SessionSpec
+
+from .. import services
+from ..models import BrowserSession, BrowserWorker, SessionStatus
+from ..protocol import START_QUEUE, Command, Reply, failure, ok
+from .config import launch_config
+
+log = logging.getLogger(__name__)
+
+REAPER_INTERVAL = 1.0
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        capacity: int | None = None,
+        warm_contexts: int | None = None,
+        heartbeat_seconds: float | None = None,
+        stale_after_seconds: float | None = None,
+    ):
+        self.capacity = capacity or settings.PERISCOPE_WORKER_CAPACITY
+        self.warm_contexts = settings.PERISCOPE_WARM_CONTEXTS if warm_contexts is None else warm_contexts
+        self.heartbeat_seconds = heartbeat_seconds or settings.PERISCOPE_HEARTBEAT_SECONDS
+        self.stale_after = timedelta(seconds=stale_after_seconds or settings.PERISCOPE_WORKER_STALE_SECONDS)
+        # Seconds added to the wall clock when checking timeouts: tests move time forward
+        # instead of sleeping through a real idle timeout.
+        self.clock_offset = 0.0
+        self.pool: BrowserPool | None = None
+        self.record: BrowserWorker | None = None
+        self.channel = ""
+        self.ready = asyncio.Event()
+        self._starting = 0
+        self._room = asyncio.Condition()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        layer = get_channel_layer()
+        self.channel = await layer.new_channel("browser-worker.")
+        self.pool = BrowserPool(launch_config(), warm_size=self.warm_contexts, on_lost=self._on_lost)
+        await self.pool.start()
+        self.record = await sync_to_async(services.worker_register)(
+            channel=self.channel, hostname=socket.gethostname(), pid=os.getpid(), capacity=self.capacity
+        )
+        log.info("browser worker %s ready (capacity %d)", self.record, self.capacity)
+        loops = [
+            asyncio.ensure_future(self._serve_queue(layer)),
+            asyncio.ensure_future(self._serve_own(layer)),
+            asyncio.ensure_future(self._heartbeat()),
+            asyncio.ensure_future(self._reaper()),
+        ]
+        self.ready.set()
+        try:
+            await stop.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.record:
+            with contextlib.suppress(Exception):
+                await sync_to_async(services.worker_stopped)(worker=self.record, reason="shutdown")
+        if self.pool:
+            await self.pool.stop()
+        log.info("browser worker %s stopped", self.record)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def _has_room(self) -> bool:
+        assert self.pool
+        return len(self.pool.session_ids()) + self._starting < self.capacity
+
+    async def _serve_queue(self, layer) -> None:
+        while True:
+            async with self._room:
+                await self._room.wait_for(self._has_room)
+            message = await layer.receive(START_QUEUE)
+            self._starting += 1
+            self._spawn(self._start(layer, message))
+
+    async def _serve_own(self, layer) -> None:
+        while True:
+            message = await layer.receive(self.channel)
+            self._spawn(self._command(layer, message))
+
+    async def _reply(self, layer, message: Command, reply: Reply) -> None:
+        with contextlib.suppress(Exception):
+            await layer.send(message["reply_to"], reply)
+
+    async def _room_changed(self) -> None:
+        async with self._room:
+            self._room.notify_all()
+
+    # -- commands ----------------------------------------------------------------------------
+
+    async def _start(self, layer, message: Command) -> None:
+        assert self.pool and self.record
+        session_id = message["session_id"]
+        try:
+            if message.get("deadline", 0) < time.time():
+                log.warning("dropping start of %s: its caller stopped waiting", session_id)
+                return
+            reply = await self._open(message)
+            await self._reply(layer, message, reply)
+        finally:
+            self._starting -= 1
+            await self._room_changed()
+
+    async def _open(self, message: Command) -> Reply:
+        assert self.pool and self.record
+        spec = dict(message["spec"])
+        proxy = spec.pop("proxy", None)
+        session_id = message["session_id"]
+        try:
+            await self.pool.open(SessionSpec(**spec, proxy=ProxySpec(**proxy) if proxy else None))
+        except UnsupportedOption as exc:
+            return failure(422, exc.message, exc.field)
+        except Exception as exc:
+            log.exception("could not open a context for %s", session_id)
+            return failure(500, f"the browser could not open the session: {exc}")
+        if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
+            await self.pool.close(session_id)
+            return failure(409, "the session was given up before the browser was ready; start a new one")
+        return ok({"worker_channel": self.channel})
+
+    async def _command(self, layer, message: Command) -> None:
+        assert self.pool
+        session_id = message.get("session_id", "")
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        async with lock:
+            try:
+                reply = await self._dispatch(message)
+            except SessionNotFound:
+                reply = failure(409, f"session {session_id} is no longer open on its worker; start a new one")
+            except Exception as exc:
+                log.exception("command %s on %s failed", message.get("type"), session_id)
+                reply = failure(500, f"{message.get('type')} failed: {exc}")
+        if session_id not in self.pool.session_ids():
+            self._locks.pop(session_id, None)
+        await self._reply(layer, message, reply)
+
+    async def _dispatch(self, message: Command) -> Reply:
+        assert self.pool
+        session_id = message["session_id"]
+        match message["type"]:
+            case "session.stop":
+                closed = await self.pool.close(session_id)
+                await self._room_changed()
+                return ok({"closed": closed})
+            case "session.cookies.get":
+                return ok(await self.pool.get(session_id).cookies())
+            case "session.cookies.set":
+                await self.pool.get(session_id).add_cookies(message["cookies"])
+                return ok({"count": len(message["cookies"])})
+        return failure(400, f"unknown command {message['type']!r}")
+
+    async def _on_lost(self, session_id: str, reason: str) -> None:
+        await sync_to_async(services.session_mark_ended)(
+            session_id=session_id, status=SessionStatus.ERROR, reason=reason, error=reason
+        )
+        await self._room_changed()
+
+    # -- housekeeping ------------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        assert self.pool and self.record
+        while True:
+            stats = self.pool.stats()
+            try:
+                await sync_to_async(_heartbeat_db)(self.record, stats.sessions, stats.contexts)
+            except Exception:
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.heartbeat_seconds)
+
+    async def _reaper(self) -> None:
+        ticks = 0
+        while True:
+            try:
+                await self._enforce_deadlines()
+                if ticks % 2 == 0:
+                    await sync_to_async(services.workers_reap_stale)(stale_after=self.stale_after)
+            except Exception:
+                log.exception("reaper pass failed")
+            ticks += 1
+            await asyncio.sleep(REAPER_INTERVAL)
+
+    async def _enforce_deadlines(self) -> None:
+        assert self.pool
+        ids = self.pool.session_ids()
+        if not ids:
+            return
+        rows = await sync_to_async(_deadline_rows)(ids)
+        now = time.time() + self.clock_offset
+        for session_id in ids:
+            row = rows.get(session_id)
+            if row is None or row["status"] not in (SessionStatus.STARTING, SessionStatus.ACTIVE):
+                # Ended elsewhere (stop, lost worker, deleted): the context must not outlive it.
+                if row is None or row["status"] != SessionStatus.STARTING:
+                    await self.pool.close(session_id)
+                    await self._room_changed()
+                continue
+            reason = _expired(row, now)
+            if reason:
+                await self.pool.close(session_id)
+                await sync_to_async(services.session_mark_ended)(
+                    session_id=session_id, status=SessionStatus.TIMED_OUT, reason=reason
+                )
+                await self._room_changed()
+
+
+def _heartbeat_db(worker: BrowserWorker, sessions: int, contexts: int) -> None:
+    close_old_connections()
+    services.worker_heartbeat(worker=worker, sessions=sessions, contexts=contexts)
+
+
+def _deadline_rows(ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = BrowserSession.objects.filter(pk__in=ids).values(
+        "pk", "status", "created_at", "last_accessed_at", "idle_timeout_minutes", "max_duration_minutes"
+    )
+    return {str(row["pk"]): row for row in rows}
+
+
+def _expired(row: dict[str, Any], now: float) -> str | None:
+    if now >= row["created_at"].timestamp() + row["max_duration_minutes"] * 60:
+        return f"max duration reached ({row['max_duration_minutes']} min)"
+    if now >= row["last_accessed_at"].timestamp() + row["idle_timeout_minutes"] * 60:
+        return f"idle timeout ({row['idle_timeout_minutes']} min without activity)"
+    return None

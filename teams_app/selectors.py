@@ -1,0 +1,46 @@
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from . import keys
+from .models import ApiKey, AuditEvent, Membership, Team
+
+
+def api_key_authenticate(*, raw: str) -> ApiKey | None:
+    """The active key for this raw value, or None. Constant-time digest comparison."""
+    prefix = keys.prefix_of(raw)
+    if prefix is None:
+        return None
+    key = ApiKey.objects.select_related("team").filter(prefix=prefix).first()
+    if key is None or not keys.matches(raw, key.digest) or key.revoked_at is not None:
+        return None
+    if key.expires_at is not None and key.expires_at <= timezone.now():
+        return None
+    return key
+
+
+def membership_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("team").order_by("team__name")
+
+
+def membership_get(*, user: AbstractBaseUser, team_id: str | None) -> Membership | None:
+    memberships = membership_list_for_user(user=user)
+    if team_id:
+        found = memberships.filter(team_id=team_id).first()
+        if found:
+            return found
+    return memberships.first()
+
+
+def membership_list_for_team(*, team: Team) -> QuerySet[Membership]:
+    return Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+
+
+def api_key_list_for_team(*, team: Team) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(team=team).select_related("created_by")
+
+
+def audit_list_for_team(*, team: Team, limit: int = 100) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(team=team).select_related("actor_user", "actor_key")[:limit]
+    )
