@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -27,6 +26,7 @@ from .. import services
 from ..models import BrowserSession, BrowserWorker, SessionStatus
 from ..protocol import START_QUEUE, Command, Reply, failure, ok
 from .config import launch_config
+from .layers import worker_layers
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class Worker:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        layer = get_channel_layer()
+        layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
         self.pool = BrowserPool(launch_config(), warm_size=self.warm_contexts, on_lost=self._on_lost)
         await self.pool.start()
@@ -70,7 +70,7 @@ class Worker:
         )
         log.info("browser worker %s ready (capacity %d)", self.record, self.capacity)
         loops = [
-            asyncio.ensure_future(self._serve_queue(layer)),
+            asyncio.ensure_future(self._serve_queue(queue_layer, reply_layer=layer)),
             asyncio.ensure_future(self._serve_own(layer)),
             asyncio.ensure_future(self._heartbeat()),
             asyncio.ensure_future(self._reaper()),
@@ -106,13 +106,13 @@ class Worker:
         assert self.pool
         return len(self.pool.session_ids()) + self._starting < self.capacity
 
-    async def _serve_queue(self, layer) -> None:
+    async def _serve_queue(self, queue_layer, *, reply_layer) -> None:
         while True:
             async with self._room:
                 await self._room.wait_for(self._has_room)
-            message = await layer.receive(START_QUEUE)
+            message = await queue_layer.receive(START_QUEUE)
             self._starting += 1
-            self._spawn(self._start(layer, message))
+            self._spawn(self._start(reply_layer, message))
 
     async def _serve_own(self, layer) -> None:
         while True:

@@ -1,0 +1,109 @@
+import copy
+import os
+import uuid
+
+import pytest
+import requests
+from django.conf import settings
+from django.db import connection
+
+from tests.live import LiveServer
+
+os.environ.setdefault("DISABLE_TELEMETRY", "true")  # notte-sdk: no posthog/scarf calls
+
+
+@pytest.fixture(scope="session", autouse=True)
+def channel_prefix():
+    """Each test run gets its own channel names, so no stale Redis message reaches it."""
+    from channels.layers import channel_layers
+
+    prefix = f"test{uuid.uuid4().hex[:10]}"
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    if "prefix" in layers["default"].get("CONFIG", {}):
+        layers["default"]["CONFIG"]["prefix"] = prefix
+    settings.CHANNEL_LAYERS = layers
+    channel_layers.backends = {}
+    return prefix
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_database_connections(django_db_setup, django_db_blocker):
+    """Live-server threads keep connections open; end them so the test database can be dropped."""
+    yield
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+def database_url_for_subprocess() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return f"sqlite://{db['NAME']}"
+
+
+@pytest.fixture
+def live(transactional_db):
+    server = LiveServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def owner(transactional_db, django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="alice-pass-123")
+
+
+@pytest.fixture
+def team(owner):
+    from teams_app.services import team_create
+
+    return team_create(name="Acme", owner=owner)
+
+
+@pytest.fixture
+def api_key(team):
+    from teams_app.services import api_key_create
+
+    _, raw = api_key_create(team=team, name="tests")
+    return raw
+
+
+@pytest.fixture
+def other_team_key(transactional_db, django_user_model):
+    from teams_app.services import api_key_create, team_create
+
+    charlie = django_user_model.objects.create_user(username="charlie", password="charlie-pass-123")
+    other = team_create(name="Other", owner=charlie)
+    _, raw = api_key_create(team=other, name="outsider")
+    return raw
+
+
+class Api(requests.Session):
+    """requests with a base URL: api.get('/sessions/')."""
+
+    def __init__(self, base: str, key: str | None):
+        super().__init__()
+        self.base = base
+        if key:
+            self.headers["Authorization"] = f"Bearer {key}"
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", 60)
+        return super().request(method, self.base + url, *args, **kwargs)
+
+
+@pytest.fixture
+def api(live, api_key):
+    with Api(live.api_url, api_key) as client:
+        yield client
+
+
+@pytest.fixture
+def outsider_api(live, other_team_key):
+    with Api(live.api_url, other_team_key) as client:
+        yield client
