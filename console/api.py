@@ -27,6 +27,15 @@ def _error(api_: NinjaAPI, request: HttpRequest, status: int, message: str, deta
     return response
 
 
+def _clean_loc(loc) -> list:
+    # ninja puts the parameter name after the source ("body", "body", "field");
+    # FastAPI clients expect ("body", "field").
+    loc = list(loc)
+    if len(loc) > 2 and loc[0] in ("body", "query") and loc[1] in ("body", "query", "payload"):
+        del loc[1]
+    return loc
+
+
 def _validation_message(errors: list[dict]) -> str:
     parts = []
     for error in errors[:5]:
@@ -43,7 +52,7 @@ def periscope_error(request, exc: PeriscopeError):
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
     errors = [
-        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
+        {"loc": _clean_loc(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
         for e in exc.errors
     ]
     return _error(api, request, 422, _validation_message(errors), errors)
@@ -73,7 +82,7 @@ api_v1.add_router("/browser/sessions", sessions_api_v1.router)
 @api_v1.exception_handler(ValidationError)
 def v1_validation_error(request, exc: ValidationError):
     errors = [
-        {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
+        {"loc": _clean_loc(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
         for e in exc.errors
     ]
     return api_v1.create_response(request, {"detail": errors}, status=422)
