@@ -144,7 +144,8 @@ def _sqlite(path: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
+        # Per process, so two test runs on one machine never share a file.
+        "TEST": {"NAME": VAR_DIR / f"test-{os.getpid()}.sqlite3"},
     }
 
 
