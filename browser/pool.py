@@ -42,6 +42,8 @@ class BrowserPool:
         self._home: Path | None = None
         self._stopping = False
         self._headed_lock = asyncio.Lock()
+        self._launch_lock = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -49,11 +51,19 @@ class BrowserPool:
         self._config.runtime_dir.mkdir(parents=True, exist_ok=True)
         self._home = Path(tempfile.mkdtemp(prefix="browser-", dir=self._config.runtime_dir))
         self._playwright = await async_playwright().start()
-        executable = self._config.headless_shell_path or self._config.chromium_path
-        if not executable:
-            raise BrowserError("no Chromium executable configured")
-        self._browser = await self._launch(executable, headless=True)
-        self._schedule_refill()
+        await self._ensure_browser()
+
+    async def _ensure_browser(self) -> Browser:
+        """The headless browser, launched again if it died (crash, OOM kill)."""
+        async with self._launch_lock:
+            if self._browser is None or not self._browser.is_connected():
+                executable = self._config.headless_shell_path or self._config.chromium_path
+                if not executable:
+                    raise BrowserError("no Chromium executable configured")
+                self._warm.clear()
+                self._browser = await self._launch(executable, headless=True)
+                self._schedule_refill()
+            return self._browser
 
     async def _launch(self, executable: str, *, headless: bool, display: str | None = None) -> Browser:
         assert self._playwright and self._home
@@ -74,6 +84,8 @@ class BrowserPool:
         lost = [s for s in self._sessions.values() if self._browser_of(s) is browser]
         for session in lost:
             self._forget(session, "browser crashed")
+        if browser is self._browser:
+            self._warm.clear()
 
     def _browser_of(self, session: BrowserSession) -> Browser | None:
         return session.context.browser
@@ -102,7 +114,7 @@ class BrowserPool:
     async def open(self, spec: SessionSpec) -> BrowserSession:
         if spec.session_id in self._sessions:
             raise BrowserError(f"session {spec.session_id} is already open")
-        if spec.headless and spec.fits_pool and self._warm:
+        if spec.headless and spec.fits_pool and self._warm and self._browser and self._browser.is_connected():
             context, page = self._warm.pop()
             self._schedule_refill()
             await self._apply_spec(page, spec)
@@ -143,14 +155,15 @@ class BrowserPool:
         del self._sessions[session.session_id]
         session.closed = True
         if self._on_lost:
-            asyncio.ensure_future(self._on_lost(session.session_id, reason))
+            task = asyncio.ensure_future(self._on_lost(session.session_id, reason))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # -- helpers -----------------------------------------------------------------------------
 
     async def _browser_for(self, spec: SessionSpec) -> Browser:
         if spec.headless:
-            assert self._browser
-            return self._browser
+            return await self._ensure_browser()
         async with self._headed_lock:
             if self._headed_browser is None or not self._headed_browser.is_connected():
                 display = await self._display.start()

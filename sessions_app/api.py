@@ -10,7 +10,12 @@ from teams_app.auth import ApiKeyAuth
 from teams_app.models import Scope
 
 from . import selectors, services
-from .presenters import cookie_from_browser, cookie_to_browser, session_debug_to_wire, session_to_wire
+from .presenters import (
+    cookie_from_browser,
+    cookie_to_browser,
+    session_debug_to_wire,
+    session_to_wire,
+)
 from .schemas import (
     GetCookiesResponse,
     SessionDebugResponse,

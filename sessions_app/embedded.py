@@ -31,7 +31,8 @@ class EmbeddedServer:
             if worker_task.done():
                 worker_task.result()  # the worker could not start: raise why
         serve_task = asyncio.ensure_future(self.server.serve())
-        while not self.server.started and not serve_task.done():
+        # uvicorn exposes only a flag for "listening", so poll it briefly.
+        while not self.server.started and not serve_task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         self.started.set()
         try:

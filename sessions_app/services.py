@@ -155,7 +155,7 @@ async def session_start(
         await rpc.call(
             START_QUEUE,
             {"type": "session.start", "session_id": str(session.id), "spec": options.browser_spec(str(session.id))},
-            timeout=settings.PERISCOPE_START_TIMEOUT,
+            wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:
         # 4xx: the request could not be served: no trace of a session should stay live.
@@ -182,7 +182,7 @@ async def session_stop(
         if session.worker_channel:
             try:
                 await rpc.call(session.worker_channel,
-                               {"type": "session.stop", "session_id": str(session.id)}, timeout=10)
+                               {"type": "session.stop", "session_id": str(session.id)}, wait_seconds=10)
             except PeriscopeError as exc:
                 # The row is closed already; the worker's reaper closes a context it still holds.
                 log.warning("stop of %s not confirmed by its worker: %s", session.id, exc.message)
@@ -202,5 +202,5 @@ async def session_command(*, session: BrowserSession, command: dict[str, Any]) -
     await sync_to_async(session_touch)(session=session)
     return await rpc.call(
         session.worker_channel, {**command, "session_id": str(session.id)},
-        timeout=settings.PERISCOPE_COMMAND_TIMEOUT,
+        wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
     )

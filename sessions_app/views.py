@@ -1,5 +1,7 @@
 """Console pages for sessions. Thin: check access, call a selector or service, render."""
 
+import contextlib
+
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -105,10 +107,9 @@ async def session_stop(request: HttpRequest, session_id) -> HttpResponse:
         session = await selectors.asession_get_for_team(team=membership.team, session_id=str(session_id))
     except NotFound:
         raise Http404("No such session in this team") from None
-    try:
+    # An already-ended session raises; the page shows how it ended either way.
+    with contextlib.suppress(PeriscopeError):
         await services.session_stop(session=session, user=await request.auser())
-    except PeriscopeError:
-        pass  # already ended: the refreshed row below shows how
     if request.htmx and request.POST.get("from") == "list":
         context = await sync_to_async(_list_context)(request, membership)
         return render(request, "sessions_app/list.html#session-table", context)

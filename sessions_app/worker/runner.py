@@ -21,10 +21,10 @@ from django.db import close_old_connections
 from browser.errors import SessionNotFound, UnsupportedOption
 from browser.pool import BrowserPool
 from browser.types import ProxySpec, SessionSpec
+from sessions_app import services
+from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
+from sessions_app.protocol import START_QUEUE, Command, Reply, failure, ok
 
-from .. import services
-from ..models import BrowserSession, BrowserWorker, SessionStatus
-from ..protocol import START_QUEUE, Command, Reply, failure, ok
 from .config import launch_config
 from .layers import worker_layers
 

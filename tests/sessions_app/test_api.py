@@ -291,3 +291,44 @@ def test_unknown_session_is_404(api):
         response = api.get(path)
         assert response.status_code == 404
         assert response.json()["status"] == 404
+
+
+def test_session_start_and_stop_are_in_the_team_audit_log(api):
+    from teams_app.models import AuditEvent
+
+    sid = start(api)["session_id"]
+    api.delete(f"/sessions/{sid}/stop")
+    entries = list(AuditEvent.objects.filter(target=f"session {sid}").values_list("action", "actor_key__name"))
+    assert entries == [("session.stopped", "tests"), ("session.started", "tests")]
+
+
+def test_a_crashed_page_ends_its_session_as_error(api, live):
+    sid = start(api)["session_id"]
+    other = start(api)["session_id"]
+
+    async def crash():
+        page = live.worker.pool.get(sid).page
+        try:
+            await page.goto("chrome://crash", timeout=5000)
+        except Exception:
+            pass  # the navigation dies with the renderer: that is the point
+
+    live.call(crash)
+    assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "error", timeout=2)
+    assert "crashed" in api.get(f"/sessions/{sid}").json()["error"]
+    assert api.get(f"/sessions/{other}").json()["status"] == "active"
+
+
+def test_a_dead_browser_errors_its_sessions_and_the_worker_launches_a_new_one(api, live):
+    import psutil
+
+    sid = start(api)["session_id"]
+    browser_process = next(
+        p for p in map(psutil.Process, live.worker.pool.stats().browser_pids)
+        if not any(arg.startswith("--type=") for arg in p.cmdline())
+    )
+    browser_process.kill()
+    assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "error", timeout=2)
+    replacement = start(api)
+    assert replacement["status"] == "active"
+    assert in_page(live, replacement["session_id"], "1 + 1") == 2
