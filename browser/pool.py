@@ -128,6 +128,7 @@ class BrowserPool:
                 await context.close()
                 raise
             session = BrowserSession(spec=spec, context=context, page=page, headed=not spec.headless)
+        session.files_dir = self._home / "sessions" / spec.session_id if self._home else None
         self._sessions[spec.session_id] = session
         session.page.on("crash", lambda _p: self._forget(session, "page crashed"))
         return session
@@ -154,6 +155,8 @@ class BrowserPool:
             return
         del self._sessions[session.session_id]
         session.closed = True
+        if session.files_dir:
+            shutil.rmtree(session.files_dir, ignore_errors=True)
         if self._on_lost:
             task = asyncio.ensure_future(self._on_lost(session.session_id, reason))
             self._background.add(task)
