@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import PeriscopeError
@@ -49,7 +50,10 @@ def team_switch(request: HttpRequest) -> HttpResponse:
     if chosen is None and membership is None:
         raise PermissionDenied("You are not a member of that team")
     request.session[SESSION_KEY] = str((chosen or membership).team_id)
-    return redirect(request.POST.get("next") or "sessions_app:list")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "sessions_app:list"  # only same-site paths: never an open redirect
+    return redirect(next_url)
 
 
 def _run(request: HttpRequest, action) -> None:
