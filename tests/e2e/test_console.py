@@ -73,6 +73,7 @@ def test_alice_starts_watches_and_stops_a_session_without_reloads(
     expect(timeline).to_contain_text("start requested")
     expect(timeline.locator(".timeline-item").nth(1)).to_contain_text("Active")
     session_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+    assert not re.search(r"\{[#%{]", page.locator("body").inner_text()), "template syntax leaked"
     expect(page.locator(".urls")).to_contain_text(f"/cdp/{session_id}")
 
     _mark_page(page)
