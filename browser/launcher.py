@@ -52,6 +52,10 @@ class LaunchConfig:
     runtime_dir: Path
     no_sandbox: bool = True
     extra_flags: tuple[str, ...] = field(default_factory=tuple)
+    # Egress guard (security S12): every browser request goes through the pool's EgressProxy,
+    # which refuses non-public addresses unless listed here (see url_policy.EgressPolicy).
+    egress_guard: bool = True
+    egress_allow: tuple[str, ...] = ()
 
     @property
     def flags(self) -> list[str]:

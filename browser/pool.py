@@ -17,10 +17,12 @@ import psutil
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 from .display import VirtualDisplay
+from .egress import EgressProxy
 from .errors import BrowserError, SessionNotFound
 from .launcher import LaunchConfig, find_xvfb, minimal_env
 from .session import BrowserSession
 from .types import PoolStats, SessionSpec
+from .url_policy import EgressPolicy
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,8 @@ LostCallback = Callable[[str, str], Awaitable[None]]
 
 
 class BrowserPool:
+    egress: EgressProxy | None = None  # set by start() when config.egress_guard is on
+
     def __init__(self, config: LaunchConfig, *, warm_size: int = 2, on_lost: LostCallback | None = None):
         self._config = config
         self._warm_size = warm_size
@@ -50,6 +54,9 @@ class BrowserPool:
     async def start(self) -> None:
         self._config.runtime_dir.mkdir(parents=True, exist_ok=True)
         self._home = Path(tempfile.mkdtemp(prefix="browser-", dir=self._config.runtime_dir))
+        if self._config.egress_guard:
+            self.egress = EgressProxy(EgressPolicy(self._config.egress_allow))
+            await self.egress.start()
         self._playwright = await async_playwright().start()
         await self._ensure_browser()
 
@@ -72,11 +79,21 @@ class BrowserPool:
             headless=headless,
             args=self._config.flags,
             env=minimal_env(self._home, display),
+            proxy=self._egress_proxy_option(),
             # Playwright's own sandbox/automation defaults stay; the pipe transport means
             # no debugging port is ever opened (security S14).
         )
         browser.on("disconnected", lambda _b: self._browser_gone(browser))
         return browser
+
+    def _egress_proxy_option(self) -> dict[str, str] | None:
+        """All traffic through the egress proxy. "<-loopback>" removes Chromium's implicit
+        bypass of loopback and link-local hosts (Playwright adds it too, unless an env var
+        turns that off: passing it here makes the rule unconditional)."""
+        if not self._config.egress_guard:
+            return None
+        assert self.egress and self.egress.port
+        return {"server": f"http://127.0.0.1:{self.egress.port}", "bypass": "<-loopback>"}
 
     def _browser_gone(self, browser: Browser) -> None:
         if self._stopping:
@@ -106,6 +123,8 @@ class BrowserPool:
             with contextlib.suppress(Exception):
                 await self._playwright.stop()
         await self._display.stop()
+        if self.egress:
+            await self.egress.stop()
         if self._home:
             shutil.rmtree(self._home, ignore_errors=True)
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from browser.launcher import LaunchConfig, find_chromium, find_headless_shell
+from browser.url_policy import parse_allow_list
 
 
 def launch_config() -> LaunchConfig:
@@ -13,4 +14,5 @@ def launch_config() -> LaunchConfig:
         chromium_path=find_chromium(settings.PERISCOPE_CHROMIUM or None),
         headless_shell_path=headless_shell,
         runtime_dir=settings.PERISCOPE_RUNTIME_DIR,
+        egress_allow=tuple(parse_allow_list(settings.PERISCOPE_EGRESS_ALLOW)),
     )
