@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from core.errors import PeriscopeError
 from sessions_app import api as sessions_api
+from sessions_app import api_page, api_scrape
 from sessions_app import api_v1 as sessions_api_v1
 from sessions_app.schemas import HealthResponse
 from sessions_app.selectors import worker_count_alive
@@ -15,6 +16,8 @@ VERSION = "0.1.0"
 
 api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="api")
 api.add_router("/sessions", sessions_api.router)
+api.add_router("/sessions", api_page.router)
+api.add_router("", api_scrape.router)
 
 
 def _error(api_: NinjaAPI, request: HttpRequest, status: int, message: str, detail=None, headers=None):

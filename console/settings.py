@@ -60,6 +60,15 @@ def env_secret(name: str, fallback_file: Path) -> str:
     return value
 
 
+def env_optional_secret(name: str) -> str:
+    """NAME, else the file named by NAME_FILE, else empty."""
+    if value := os.environ.get(name):
+        return value
+    if path := os.environ.get(f"{name}_FILE"):
+        return Path(path).read_text().strip()
+    return ""
+
+
 VAR_DIR = Path(env_str("PERISCOPE_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY", VAR_DIR / "secrets" / "django-secret-key")
@@ -232,3 +241,12 @@ PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", 
 # Non-public hosts the browser may still reach (security S12): comma-separated host, host:port
 # or CIDR. Everything else that is not a public address is refused by the egress proxy.
 PERISCOPE_EGRESS_ALLOW = env_str("PERISCOPE_EGRESS_ALLOW")
+# evaluate_js runs arbitrary script in a session's page: off unless the operator trusts every key.
+PERISCOPE_ALLOW_EVALUATE_JS = env_bool("PERISCOPE_ALLOW_EVALUATE_JS", False)
+
+# --- LLM (any OpenAI-compatible endpoint) and search -----------------------------------------------
+LLM_BASE_URL = env_str("LLM_BASE_URL")
+LLM_API_KEY = env_optional_secret("LLM_API_KEY")
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 30, minimum=1)
+SEARCH_URL = env_str("SEARCH_URL").rstrip("/")

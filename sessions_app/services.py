@@ -8,6 +8,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from teams_app.models import ApiKey, AuditAction, Team
 from teams_app.services import audit_record
 
 from . import rpc
-from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus
+from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
 from .protocol import START_QUEUE
 from .start_options import StartOptions
 
@@ -79,6 +80,24 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
     session.save(update_fields=["status", "closed_at", "error"])
     SessionEvent.objects.create(session=session, status=status, reason=reason[:300])
     return True
+
+
+def step_count(*, session_id: str) -> int:
+    return Step.objects.filter(session_id=session_id).count()
+
+
+def step_record(
+    *, session_id: str, index: int, action: dict[str, Any], success: bool, message: str, url_before: str,
+    url_after: str, duration_ms: float, screenshot: bytes,
+) -> Step | None:
+    if not BrowserSession.objects.filter(pk=session_id).exists():
+        return None  # the session was deleted meanwhile
+    step = Step(session_id=session_id, index=index, action=action, success=success, message=message[:2000],
+                url_before=url_before[:2000], url_after=url_after[:2000], duration_ms=duration_ms)
+    if screenshot:
+        step.screenshot.save(f"{session_id}/{index:05d}.jpg", ContentFile(screenshot), save=False)
+    step.save()
+    return step
 
 
 def session_touch(*, session: BrowserSession) -> None:

@@ -46,8 +46,19 @@ def database_url_for_subprocess() -> str:
     return f"sqlite://{db['NAME']}"
 
 
+@pytest.fixture(scope="session")
+def site():
+    """The test site (tests/site/) on 127.0.0.1, reachable from sessions through the egress allow-list."""
+    from tests.support.site import TestSite
+
+    with TestSite() as server:
+        yield server
+
+
 @pytest.fixture
-def live(transactional_db):
+def live(transactional_db, site, settings):
+    port = site.url.rsplit(":", 1)[1]
+    settings.PERISCOPE_EGRESS_ALLOW = f"127.0.0.1:{port},localhost:{port}"
     server = LiveServer().start()
     yield server
     server.stop()

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from sessions_app import services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 from sessions_app.protocol import START_QUEUE, Command, Reply, failure, ok
 
+from . import page_commands
 from .config import launch_config
 from .layers import worker_layers
 
@@ -56,6 +58,7 @@ class Worker:
         self._starting = 0
         self._room = asyncio.Condition()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._step_counters: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -112,7 +115,8 @@ class Worker:
                 await self._room.wait_for(self._has_room)
             message = await queue_layer.receive(START_QUEUE)
             self._starting += 1
-            self._spawn(self._start(reply_layer, message))
+            handler = self._oneshot_scrape if message.get("type") == "scrape.oneshot" else self._start
+            self._spawn(handler(reply_layer, message))
 
     async def _serve_own(self, layer) -> None:
         while True:
@@ -141,6 +145,29 @@ class Worker:
         finally:
             self._starting -= 1
             await self._room_changed()
+
+    async def _oneshot_scrape(self, layer, message: Command) -> None:
+        """POST /api/scrape: a throwaway context, goto, scrape, close."""
+        assert self.pool
+        session_id = f"oneshot-{uuid.uuid4()}"
+        try:
+            session = await self.pool.open(SessionSpec(session_id=session_id))
+            goto = await page_commands.execute_action(
+                session, {"type": "goto", "url": message["url"], "timeout": message.get("timeout") or 30000},
+                allow_evaluate_js=False,
+            )
+            if not goto["success"]:
+                reply = failure(422, goto["message"], "url")
+            else:
+                reply = ok(await page_commands.scrape(session, message["options"]))
+        except Exception as exc:
+            log.exception("one-shot scrape failed")
+            reply = failure(500, f"the scrape failed: {exc}")
+        finally:
+            await self.pool.close(session_id)
+            self._starting -= 1
+            await self._room_changed()
+        await self._reply(layer, message, reply)
 
     async def _open(self, message: Command) -> Reply:
         assert self.pool and self.record
@@ -173,6 +200,7 @@ class Worker:
                 reply = failure(500, f"{message.get('type')} failed: {exc}")
         if session_id not in self.pool.session_ids():
             self._locks.pop(session_id, None)
+            self._step_counters.pop(session_id, None)
         await self._reply(layer, message, reply)
 
     async def _dispatch(self, message: Command) -> Reply:
@@ -188,7 +216,44 @@ class Worker:
             case "session.cookies.set":
                 await self.pool.get(session_id).add_cookies(message["cookies"])
                 return ok({"count": len(message["cookies"])})
+            case "session.observe":
+                return ok(await page_commands.observe_page(self.pool.get(session_id)))
+            case "session.execute":
+                session = self.pool.get(session_id)
+                index = await self._next_step_index(session_id)
+                result = await page_commands.execute_action(
+                    session, message["action"], allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
+                )
+                self._spawn(self._record_step(session, index, message["action"], result))
+                return ok(result)
+            case "session.scrape":
+                return ok(await page_commands.scrape(self.pool.get(session_id), message["options"]))
+            case "session.screenshot":
+                image = await page_commands.page_screenshot(
+                    self.pool.get(session_id), image_type=message["image_type"],
+                    quality=message.get("quality"), full_page=message.get("full_page", False),
+                )
+                return ok(image)
         return failure(400, f"unknown command {message['type']!r}")
+
+    async def _next_step_index(self, session_id: str) -> int:
+        if session_id not in self._step_counters:
+            self._step_counters[session_id] = await sync_to_async(services.step_count)(session_id=session_id)
+        self._step_counters[session_id] += 1
+        return self._step_counters[session_id]
+
+    async def _record_step(self, session, index: int, action: dict[str, Any], result: dict[str, Any]) -> None:
+        """After the reply: the step's screenshot and row (the caller never waits for them)."""
+        image = await page_commands.step_screenshot(session)
+        try:
+            await sync_to_async(services.step_record)(
+                session_id=session.session_id, index=index, action=page_commands.masked(action),
+                success=result["success"], message=result["message"], url_before=result["url_before"],
+                url_after=result["url_after"], duration_ms=(result["ended_at"] - result["started_at"]) * 1000,
+                screenshot=image,
+            )
+        except Exception:
+            log.exception("could not record step %s of %s", index, session.session_id)
 
     async def _on_lost(self, session_id: str, reason: str) -> None:
         await sync_to_async(services.session_mark_ended)(

@@ -1,0 +1,410 @@
+"""Carry out one Notte action on a session (notte-api-contract.md §5).
+
+Failures of the action itself come back as ActionOutcome(success=False, message=...), never as
+exceptions: the API answers them with HTTP 200, as Notte does.
+"""
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import ElementHandle, Page
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from ..session import BrowserSession
+from ..url_policy import navigation_refusal
+from .observe import NodeRef
+
+DEFAULT_TIMEOUT_MS = 15000
+MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
+FILL_TYPES = {"fill", "multi_factor_fill", "fallback_fill"}
+FORM_FIELDS = {
+    "title": ["honorific-prefix"], "first_name": ["given-name"], "middle_name": ["additional-name"],
+    "last_name": ["family-name"], "full_name": ["name"], "email": ["email"], "company": ["organization"],
+    "address1": ["address-line1", "street-address"], "address2": ["address-line2"], "address3": ["address-line3"],
+    "city": ["address-level2"], "state": ["address-level1"], "postal_code": ["postal-code"],
+    "country": ["country", "country-name"], "phone": ["tel"], "cc_name": ["cc-name"], "cc_number": ["cc-number"],
+    "cc_exp_month": ["cc-exp-month"], "cc_exp_year": ["cc-exp-year"], "cc_exp": ["cc-exp"], "cc_cvv": ["cc-csc"],
+    "username": ["username"], "current_password": ["current-password"], "password": ["current-password"],
+    "new_password": ["new-password"], "totp": ["one-time-code"],
+}
+
+
+@dataclass(slots=True)
+class ActionOutcome:
+    success: bool
+    message: str
+    data: dict[str, Any] | None = None
+
+
+class ActionFailed(Exception):
+    """Raised inside an action to end it with success=False and this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionContext:
+    allow_evaluate_js: bool = False
+    scrape: Any = None  # async (page, action) -> dict, injected to keep this module small
+
+
+async def execute(session: BrowserSession, action: dict[str, Any], ctx: ActionContext) -> ActionOutcome:
+    kind = action["type"]
+    timeout = action.get("timeout") or DEFAULT_TIMEOUT_MS
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        return ActionOutcome(False, f"action type '{kind}' is not supported by this server")
+    try:
+        outcome = await handler(session, action, timeout, ctx)
+    except ActionFailed as exc:
+        return ActionOutcome(False, str(exc))
+    except PlaywrightTimeout:
+        return ActionOutcome(False, f"Action timed out after {timeout}ms")
+    except PlaywrightError as exc:
+        return ActionOutcome(False, _short(exc))
+    finally:
+        if session.frames:
+            session.frames.touched()
+    return outcome
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).split("\n", 1)[0]
+    return re.sub(r"^\w+\.\w+: ", "", text)[:300]
+
+
+# -- element resolution ---------------------------------------------------------------------------
+
+
+async def _element(session: BrowserSession, action: dict[str, Any], timeout: int) -> tuple[ElementHandle, NodeRef | None]:
+    selector = action.get("selector")
+    if selector:
+        return await _by_selector(session.page, selector, timeout), None
+    node_id = action.get("id")
+    if not node_id:
+        raise ActionFailed("give the element's id from observe, or a selector")
+    snapshot = session.snapshot
+    ref = snapshot.refs.get(node_id) if snapshot else None
+    if snapshot is None:
+        raise ActionFailed(f"action '{node_id}' cannot be resolved: observe the page first")
+    if ref is None:
+        raise ActionFailed(f"action '{node_id}' not found in page context; observe again")
+    handle = await _handle_for(ref)
+    if handle is None:
+        raise ActionFailed(f"action '{node_id}' not found in page context (the page changed); observe again")
+    return handle, ref
+
+
+async def _handle_for(ref: NodeRef) -> ElementHandle | None:
+    try:
+        handle = await ref.frame.evaluate_handle(
+            "i => { const n = (window.__periscopeNodes || [])[i]; return n && n.isConnected ? n : null; }",
+            ref.index,
+        )
+    except PlaywrightError:
+        return None
+    element = handle.as_element()
+    return element
+
+
+async def _by_selector(page: Page, selector: Any, timeout: int) -> ElementHandle:
+    frame: Page | Any = page
+    if isinstance(selector, dict):
+        for parent in selector.get("iframe_parent_css_selectors") or []:
+            frame = frame.frame_locator(parent)
+        selector = selector.get("playwright_selector") or selector.get("css_selector") or selector.get("xpath_selector")
+        if not selector:
+            raise ActionFailed("the selector object has no css, xpath or playwright selector")
+    if isinstance(selector, str) and selector.startswith("~"):
+        selector = f"text={selector[1:]}"
+    locator = frame.locator(selector).first
+    try:
+        await locator.wait_for(state="attached", timeout=timeout)
+    except PlaywrightTimeout:
+        raise ActionFailed(f"no element matches selector {selector!r}") from None
+    return await locator.element_handle(timeout=timeout)
+
+
+def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
+    return action.get("id") or str(action.get("selector"))
+
+
+# -- interaction actions ----------------------------------------------------------------------------
+
+
+async def _click(session, action, timeout, ctx):
+    handle, ref = await _element(session, action, timeout)
+    text = (await handle.text_content() or "").strip()[:80]
+    await handle.click(timeout=timeout)
+    await _settle(session.page)
+    return ActionOutcome(True, f"Clicked on the element with text label: {text or _label(ref, action)}")
+
+
+async def _fill(session, action, timeout, ctx):
+    handle, ref = await _element(session, action, timeout)
+    value = str(action["value"])
+    if action["type"] == "fallback_fill" or action.get("clear_before_fill") is False:
+        if action.get("clear_before_fill", True):
+            await handle.fill("", timeout=timeout)
+        await handle.focus()
+        await session.page.keyboard.type(value)
+    else:
+        await handle.fill(value, timeout=timeout)
+    if action.get("press_enter"):
+        await session.page.keyboard.press("Enter")
+        await _settle(session.page)
+    return ActionOutcome(True, f"Filled the input field '{_label(ref, action)}'")
+
+
+async def _check(session, action, timeout, ctx):
+    handle, ref = await _element(session, action, timeout)
+    await handle.set_checked(bool(action["value"]), timeout=timeout)
+    state = "Checked" if action["value"] else "Unchecked"
+    return ActionOutcome(True, f"{state} the element '{_label(ref, action)}'")
+
+
+async def _select(session, action, timeout, ctx):
+    handle, ref = await _element(session, action, timeout)
+    value = str(action["value"])
+    if ref is not None and ref.parent_id:  # an O id: select that option in its select
+        select = await _handle_for(session.snapshot.refs[ref.parent_id])
+        if select is None:
+            raise ActionFailed(f"action '{action['id']}' not found in page context; observe again")
+        chosen = await select.select_option(value=ref.option_value, timeout=timeout)
+    else:
+        option_ref = session.snapshot.refs.get(value) if session.snapshot and re.fullmatch(r"O\d+", value) else None
+        if option_ref is not None:
+            chosen = await handle.select_option(value=option_ref.option_value, timeout=timeout)
+        else:
+            chosen = await _select_by_text(handle, value, timeout)
+    if not chosen:
+        raise ActionFailed(f"no option {value!r} in '{_label(ref, action)}'")
+    await _settle(session.page)
+    return ActionOutcome(True, f"Selected the option '{value}' in '{_label(ref, action)}'")
+
+
+async def _select_by_text(handle: ElementHandle, value: str, timeout: int) -> list[str]:
+    options = await handle.evaluate("s => Array.from(s.options || []).map(o => [o.value, o.textContent.trim()])")
+    for option_value, text in options:
+        if value in (text, option_value) or value.lower() == text.lower():
+            return await handle.select_option(value=option_value, timeout=timeout)
+    available = ", ".join(text for _, text in options[:20])
+    raise ActionFailed(f"no option {value!r}; available options: {available}")
+
+
+async def _upload(session, action, timeout, ctx):
+    handle, ref = await _element(session, action, timeout)
+    path = _session_file(session, action["file_path"])
+    await handle.set_input_files(str(path), timeout=timeout)
+    return ActionOutcome(True, f"Uploaded {path.name} to '{_label(ref, action)}'")
+
+
+def _session_file(session: BrowserSession, requested: str) -> Path:
+    """Only the session's own files can be uploaded: its downloads and uploads, by name."""
+    name = Path(requested).name
+    if not name or name != requested.replace("downloads/", "").replace("uploads/", ""):
+        raise ActionFailed(f"file_path {requested!r} must name one of this session's files (e.g. a download)")
+    for kind in ("uploads", "downloads"):
+        candidate = session.files(kind) / name
+        if candidate.is_file():
+            return candidate
+    raise ActionFailed(f"this session has no file named {name!r}")
+
+
+async def _download(session, action, timeout, ctx):
+    handle, ref = await _element(session, action, timeout)
+    async with session.page.expect_download(timeout=timeout) as waiting:
+        await handle.click(timeout=timeout)
+    download = await waiting.value
+    name = safe_filename(download.suggested_filename)
+    target = _unique(session.files("downloads") / name)
+    await download.save_as(target)
+    size = target.stat().st_size
+    if size > MAX_DOWNLOAD_BYTES:
+        target.unlink()
+        raise ActionFailed(f"the download is {size} bytes, over this server's {MAX_DOWNLOAD_BYTES} byte limit")
+    return ActionOutcome(True, f"Downloaded {target.name} ({size} bytes)", {"file_name": target.name, "size": size})
+
+
+def safe_filename(name: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.replace("\\", "/")).name).strip("._") or "download"
+    return name[:120]
+
+
+def _unique(path: Path) -> Path:
+    candidate, n = path, 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
+
+
+async def _form_fill(session, action, timeout, ctx):
+    values: dict[str, str] = action["value"]
+    filled, missing = [], []
+    for key, value in values.items():
+        tokens = FORM_FIELDS.get(key, [key])
+        selector = ", ".join(f'[autocomplete~="{t}"]' for t in tokens) + f', [name="{key}"], #{key}'
+        locator = session.page.locator(selector).first
+        if await locator.count() == 0:
+            missing.append(key)
+            continue
+        tag = await locator.evaluate("e => e.localName")
+        if tag == "select":
+            await _select_by_text(await locator.element_handle(), str(value), timeout)
+        else:
+            await locator.fill(str(value), timeout=timeout)
+        filled.append(key)
+    if not filled:
+        raise ActionFailed(f"no field on this page matches {', '.join(values)}")
+    message = f"Filled {', '.join(filled)}"
+    return ActionOutcome(True, message + (f"; not found: {', '.join(missing)}" if missing else ""))
+
+
+# -- browser actions ----------------------------------------------------------------------------------
+
+
+async def _goto(session, action, timeout, ctx):
+    url = action["url"]
+    refusal = navigation_refusal(url)
+    if refusal:
+        raise ActionFailed(refusal)
+    response = await session.page.goto(url, timeout=timeout, wait_until="load")
+    _refuse_blocked(response, url)
+    return ActionOutcome(True, f"Navigated to {session.page.url}")
+
+
+def _refuse_blocked(response, url: str) -> None:
+    if response is not None and response.headers.get("x-periscope-egress") == "refused":
+        raise ActionFailed(f"{url} is not reachable from this server: private and internal addresses are blocked")
+
+
+async def _goto_new_tab(session, action, timeout, ctx):
+    url = action["url"]
+    refusal = navigation_refusal(url)
+    if refusal:
+        raise ActionFailed(refusal)
+    page = await session.context.new_page()
+    await session.switch_to(page)
+    response = await page.goto(url, timeout=timeout, wait_until="load")
+    _refuse_blocked(response, url)
+    return ActionOutcome(True, f"Opened {page.url} in a new tab ({len(session.tabs) - 1})")
+
+
+async def _switch_tab(session, action, timeout, ctx):
+    tabs = session.tabs
+    index = action["tab_index"]
+    if not 0 <= index < len(tabs):
+        raise ActionFailed(f"there is no tab {index}; this session has tabs 0 to {len(tabs) - 1}")
+    await session.switch_to(tabs[index])
+    return ActionOutcome(True, f"Switched to tab {index}: {tabs[index].url}")
+
+
+async def _close_tab(session, action, timeout, ctx):
+    closing = session.page
+    remaining = [t for t in session.tabs if t is not closing]
+    if not remaining:
+        remaining = [await session.context.new_page()]
+    await session.switch_to(remaining[-1])
+    await closing.close()
+    return ActionOutcome(True, f"Closed the tab; now on {session.page.url}")
+
+
+async def _history(session, action, timeout, ctx):
+    page = session.page
+    kind = action["type"]
+    if kind == "go_back":
+        await page.go_back(timeout=timeout)
+    elif kind == "go_forward":
+        await page.go_forward(timeout=timeout)
+    else:
+        await page.reload(timeout=timeout)
+    return ActionOutcome(True, f"{kind.replace('_', ' ').capitalize()}: now on {page.url}")
+
+
+async def _wait(session, action, timeout, ctx):
+    ms = max(0, min(int(action["time_ms"]), 30000))
+    await asyncio.sleep(ms / 1000)
+    return ActionOutcome(True, f"Waited {ms} ms")
+
+
+async def _scroll(session, action, timeout, ctx):
+    amount = action.get("amount")
+    sign = -1 if action["type"] == "scroll_up" else 1
+    await session.page.evaluate("([a, s]) => window.scrollBy(0, s * (a ?? window.innerHeight))", [amount, sign])
+    direction = "up" if sign < 0 else "down"
+    return ActionOutcome(True, f"Scrolled {direction} by {amount if amount is not None else 'one page'}")
+
+
+async def _press_key(session, action, timeout, ctx):
+    await session.page.keyboard.press(action["key"])
+    await _settle(session.page)
+    return ActionOutcome(True, f"Pressed {action['key']}")
+
+
+async def _scrape(session, action, timeout, ctx):
+    if ctx.scrape is None:
+        raise ActionFailed("scraping is not available on this worker")
+    data = await ctx.scrape(session.page, action)
+    return ActionOutcome(True, "Scraped the page", data)
+
+
+async def _evaluate_js(session, action, timeout, ctx):
+    if not ctx.allow_evaluate_js:
+        raise ActionFailed("evaluate_js is disabled on this server (the operator can enable PERISCOPE_ALLOW_EVALUATE_JS)")
+    result = await session.page.evaluate(action["code"])
+    return ActionOutcome(True, "Evaluated the script", {"markdown": json.dumps(result, default=str)})
+
+
+def _answer(success: bool, message: str):
+    async def handler(session, action, timeout, ctx):
+        return ActionOutcome(success, message)
+
+    return handler
+
+
+async def _completion(session, action, timeout, ctx):
+    return ActionOutcome(True, f"Completed: {action.get('answer', '')}"[:300])
+
+
+async def _settle(page: Page) -> None:
+    """Let a navigation an action started reach domcontentloaded (bounded)."""
+    try:
+        await page.wait_for_load_state("domcontentloaded", timeout=5000)
+    except PlaywrightError:
+        pass
+
+
+HANDLERS = {
+    "click": _click,
+    "fill": _fill,
+    "multi_factor_fill": _fill,
+    "fallback_fill": _fill,
+    "check": _check,
+    "select_dropdown_option": _select,
+    "upload_file": _upload,
+    "download_file": _download,
+    "form_fill": _form_fill,
+    "goto": _goto,
+    "goto_new_tab": _goto_new_tab,
+    "switch_tab": _switch_tab,
+    "close_tab": _close_tab,
+    "go_back": _history,
+    "go_forward": _history,
+    "reload": _history,
+    "wait": _wait,
+    "scroll_up": _scroll,
+    "scroll_down": _scroll,
+    "press_key": _press_key,
+    "scrape": _scrape,
+    "evaluate_js": _evaluate_js,
+    "help": _answer(True, "Help requested"),
+    "completion": _completion,
+    "captcha_solve": _answer(False, "captcha solving is not supported by this server"),
+    "email_read": _answer(False, "no persona attached to this session"),
+    "sms_read": _answer(False, "no persona attached to this session"),
+}
+

@@ -1,0 +1,74 @@
+"""Page commands a worker runs for its sessions: observe, execute, scrape, screenshot."""
+
+import time
+from typing import Any
+
+from browser.perception.actions import FILL_TYPES, ActionContext, execute
+from browser.perception.observe import observe
+from browser.scrape import scrape_page
+from browser.screencast import current_frame
+from browser.session import BrowserSession
+
+from sessions_app.scrape_html import scrape_options
+
+MASK = "********"
+
+
+async def observe_page(session: BrowserSession) -> dict[str, Any]:
+    await session.watch()
+    observation, snapshot = await observe(session.page, session.tabs, frame_cache=session.frames)
+    session.snapshot = snapshot
+    return {
+        "started_at": observation.started_at,
+        "ended_at": observation.ended_at,
+        "metadata": observation.metadata,
+        "screenshot": observation.screenshot,
+        "actions": observation.actions,
+        "description": observation.description,
+        "category": observation.category,
+    }
+
+
+async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
+    return (await scrape_page(page, scrape_options(action))).to_wire()
+
+
+async def execute_action(session: BrowserSession, action: dict[str, Any], *, allow_evaluate_js: bool) -> dict[str, Any]:
+    started = time.time()
+    url_before = session.page.url
+    outcome = await execute(session, action, ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action))
+    return {
+        "started_at": started,
+        "ended_at": time.time(),
+        "success": outcome.success,
+        "message": outcome.message,
+        "data": outcome.data,
+        "url_before": url_before,
+        "url_after": session.page.url,
+    }
+
+
+def masked(action: dict[str, Any]) -> dict[str, Any]:
+    """The action as it may be stored and shown: typed values never leave the worker."""
+    shown = dict(action)
+    if shown.get("type") in FILL_TYPES or shown.get("type") == "form_fill":
+        shown["value"] = {k: MASK for k in shown["value"]} if isinstance(shown.get("value"), dict) else MASK
+    return shown
+
+
+async def step_screenshot(session: BrowserSession) -> bytes:
+    try:
+        return await current_frame(session.frames, session.page)
+    except Exception:
+        return b""
+
+
+async def page_screenshot(session: BrowserSession, *, image_type: str, quality: int | None, full_page: bool) -> bytes:
+    options: dict[str, Any] = {"type": image_type, "full_page": full_page}
+    if image_type == "jpeg":
+        options["quality"] = quality or 80
+    return await session.page.screenshot(**options)
+
+
+async def scrape(session: BrowserSession, options: dict[str, Any]) -> dict[str, Any]:
+    return (await scrape_page(session.page, scrape_options(options))).to_wire()

@@ -1,0 +1,287 @@
+"""Observe and execute through the API on the test site, with a real worker and Chromium."""
+
+import base64
+
+import pytest
+
+from sessions_app.models import Step
+
+from .helpers import start, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def session(api):
+    return start(api)["session_id"]
+
+
+def act(api, sid, **action):
+    response = api.post(f"/sessions/{sid}/page/execute", json=action)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def observe(api, sid, **body):
+    response = api.post(f"/sessions/{sid}/page/observe", json={"max_nb_actions": 500, **body})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def by_name(observation, text):
+    matches = [a for a in observation["space"]["interaction_actions"] if text in a["description"]]
+    assert matches, f"no action mentions {text!r}"
+    return matches[0]
+
+
+def test_login_flow_by_observed_ids(api, site, session):
+    assert act(api, session, type="goto", url=f"{site.url}/login.html")["success"]
+    obs = observe(api, session)
+    email, password = by_name(obs, "Email"), by_name(obs, "Password")
+    assert email["id"].startswith("I") and email["type"] == "fill" and email["value"] == "<sample_value>"
+    assert password["id"].startswith("I")
+    sign_in = by_name(obs, "Sign in")
+    assert sign_in["id"].startswith("B") and sign_in["type"] == "click"
+    assert by_name(obs, "Forgot")["id"].startswith("L")
+    assert by_name(obs, "Remember")["type"] == "check"
+    assert obs["space"]["category"] == "auth"
+
+    assert act(api, session, type="fill", id=email["id"], value="ada@example.com")["success"]
+    assert act(api, session, type="fill", id=password["id"], value="s3cret-pass")["success"]
+    clicked = act(api, session, type="click", id=sign_in["id"])
+    assert clicked["success"] and clicked["exception"] is None
+    assert "Sign in" in clicked["message"]
+    after = observe(api, session)
+    assert after["metadata"]["url"].endswith("/account.html")
+
+
+def test_observation_has_metadata_screenshot_and_boxes(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    obs = observe(api, session)
+    viewport = obs["metadata"]["viewport"]
+    assert set(viewport) == {"scroll_x", "scroll_y", "viewport_width", "viewport_height", "total_width",
+                             "total_height"}
+    assert viewport["viewport_width"] == 1280
+    assert obs["metadata"]["tabs"] == [{"tab_id": 0, "title": obs["metadata"]["title"], "url": obs["metadata"]["url"]}]
+    image = base64.b64decode(obs["screenshot"]["raw"])
+    assert image[:3] == b"\xff\xd8\xff"  # a JPEG
+    boxes = {b["notte_id"]: b for b in obs["screenshot"]["bboxes"]}
+    email = by_name(obs, "Email")
+    assert boxes[email["id"]]["width"] > 0 and boxes[email["id"]]["height"] > 0
+    assert obs["space"]["description"].count("[:]") >= len(obs["space"]["interaction_actions"])
+
+
+def test_ids_are_stable_for_an_unchanged_page(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/controls.html")
+    first = [a["id"] + a["description"] for a in observe(api, session)["space"]["interaction_actions"]]
+    second = [a["id"] + a["description"] for a in observe(api, session)["space"]["interaction_actions"]]
+    assert first == second
+
+
+def test_the_200_control_page_is_observed_whole(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/controls.html")
+    actions = observe(api, session, max_nb_actions=1000)["space"]["interaction_actions"]
+    controls = [a for a in actions if not a["id"].startswith("O")]
+    assert len(controls) == 200
+    assert len(observe(api, session, max_nb_actions=50)["space"]["interaction_actions"]) == 50
+
+
+def test_iframes_same_and_cross_origin_are_observed_and_actionable(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/frames.html?alt={site.alt_url}")
+    obs = wait_until(lambda: (o := observe(api, session)) and "Cross email" in o["space"]["description"] and o,
+                     timeout=5)
+    assert obs, "the cross-origin frame's controls are observed"
+    same = by_name(obs, "Frame name")
+    cross = by_name(obs, "Cross email")
+    assert "### Content of iframe" in obs["space"]["description"]
+    assert act(api, session, type="fill", id=same["id"], value="inner")["success"]
+    assert act(api, session, type="fill", id=cross["id"], value="cross@example.com")["success"]
+    assert act(api, session, type="click", id=by_name(obs, "Cross go")["id"])["success"]
+
+
+def test_open_shadow_roots_are_observed_and_actionable(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/shadow.html")
+    obs = observe(api, session)
+    assert act(api, session, type="fill", id=by_name(obs, "Shadow search")["id"], value="deep value")["success"]
+    assert act(api, session, type="click", id=by_name(obs, "Shadow go")["id"])["success"]
+    scraped = api.post(f"/sessions/{session}/page/scrape", json={"only_main_content": False}).json()
+    assert "deep value" in scraped["markdown"]
+
+
+def test_a_rerendered_element_answers_not_found_and_observe_again_works(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/spa.html")
+    obs = observe(api, session)
+    delete = by_name(obs, "Delete")
+    assert act(api, session, type="click", id=delete["id"])["success"]
+    stale = act(api, session, type="click", id=delete["id"])
+    assert stale["success"] is False
+    assert "not found in page context" in stale["message"] and "observe again" in stale["message"]
+    fresh = observe(api, session)
+    assert act(api, session, type="click", id=by_name(fresh, "Delete")["id"])["success"]
+
+
+def test_unknown_id_and_execute_before_observe(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    before = act(api, session, type="click", id="B1")
+    assert before["success"] is False and "observe" in before["message"]
+    observe(api, session)
+    unknown = act(api, session, type="click", id="B99")
+    assert unknown["success"] is False
+    assert unknown["message"] == "action 'B99' not found in page context; observe again"
+
+
+def test_selects_checkboxes_and_radios(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/forms.html")
+    obs = observe(api, session)
+    country = by_name(obs, "Country")
+    assert country["type"] == "select_dropdown_option"
+    assert act(api, session, type="select_dropdown_option", id=country["id"], value="Japan")["success"]
+    assert api_value(api, session, "#country") == "Japan"
+    kenya = next(a for a in obs["space"]["interaction_actions"] if a["id"].startswith("O") and a["value"] == "Kenya")
+    assert act(api, session, type="select_dropdown_option", id=kenya["id"], value="Kenya")["success"]
+    assert api_value(api, session, "#country") == "Kenya"
+    missing = act(api, session, type="select_dropdown_option", id=country["id"], value="Atlantis")
+    assert missing["success"] is False and "France" in missing["message"]
+    newsletter = by_name(obs, "newsletter")
+    assert act(api, session, type="check", id=newsletter["id"], value=True)["success"]
+
+
+def api_value(api, sid, selector):
+    scraped = api.post(f"/sessions/{sid}/page/scrape", json={"selector": "#status", "only_main_content": False})
+    return scraped.json()["markdown"].strip().split(":")[-1].strip()
+
+
+def test_downloads_land_in_the_session_with_a_safe_name_and_can_be_uploaded(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/forms.html")
+    obs = observe(api, session)
+    downloaded = act(api, session, type="download_file", id=by_name(obs, "Download report")["id"])
+    assert downloaded["success"], downloaded["message"]
+    assert "report.csv" in downloaded["message"]
+    evil = act(api, session, type="download_file", id=by_name(obs, "suspicious")["id"])
+    assert evil["success"]
+    assert "/" not in evil["message"].split("Downloaded ")[1].split(" (")[0]
+    uploaded = act(api, session, type="upload_file", id=by_name(obs, "Attachment")["id"], file_path="report.csv")
+    assert uploaded["success"], uploaded["message"]
+    act(api, session, type="click", id=by_name(obs, "Upload")["id"])
+    assert wait_until(lambda: site.uploads and site.uploads[-1]["filename"] == "report.csv", timeout=5)
+
+
+def test_uploads_come_only_from_the_sessions_own_files(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/forms.html")
+    attachment = by_name(observe(api, session), "Attachment")
+    for path in ("/etc/passwd", "../../manage.py", "downloads/../../x"):
+        refused = act(api, session, type="upload_file", id=attachment["id"], file_path=path)
+        assert refused["success"] is False, path
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "chrome://version", "view-source:http://example.com",
+                                 "data:text/html,<h1>x</h1>", "javascript:alert(1)"])
+def test_only_http_https_and_about_blank_can_be_opened(api, session, url):
+    for kind in ("goto", "goto_new_tab"):
+        refused = act(api, session, type=kind, url=url)
+        assert refused["success"] is False
+        assert "cannot be opened" in refused["message"] or "not allowed" in refused["message"]
+    assert act(api, session, type="goto", url="about:blank")["success"]
+
+
+def test_a_redirect_to_a_private_address_is_blocked_at_the_network_layer(api, site, session):
+    from tests.support.site import Target
+
+    with Target("127.0.0.2") as target:
+        blocked = act(api, session, type="goto", url=f"{site.url}/redirect?to={target.url}/secret")
+        assert blocked["success"] is False
+        direct = act(api, session, type="goto", url=f"{target.url}/secret")
+        assert direct["success"] is False
+        assert target.hits == []
+
+
+def test_redirect_chains_are_followed(api, site, session):
+    site.reset()
+    moved = act(api, session, type="goto", url=f"{site.url}/redirect-chain?n=3")
+    assert moved["success"] and moved["message"].endswith("/article.html")
+
+
+def test_tabs_can_be_opened_switched_and_closed(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    assert act(api, session, type="goto_new_tab", url=f"{site.url}/article.html")["success"]
+    tabs = observe(api, session)["metadata"]["tabs"]
+    assert [t["url"].rsplit("/", 1)[1] for t in tabs] == ["login.html", "article.html"]
+    assert act(api, session, type="switch_tab", tab_index=0)["success"]
+    assert observe(api, session)["metadata"]["url"].endswith("login.html")
+    assert act(api, session, type="switch_tab", tab_index=5)["success"] is False
+    assert act(api, session, type="close_tab")["success"]
+    assert len(observe(api, session)["metadata"]["tabs"]) == 1
+
+
+def test_history_scroll_keys_and_wait(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    act(api, session, type="goto", url=f"{site.url}/article.html")
+    assert act(api, session, type="scroll_down")["success"]
+    assert observe(api, session)["metadata"]["viewport"]["scroll_y"] > 0
+    assert act(api, session, type="scroll_up", amount=10000)["success"]
+    assert observe(api, session)["metadata"]["viewport"]["scroll_y"] == 0
+    assert act(api, session, type="go_back")["message"].endswith("login.html")
+    assert act(api, session, type="go_forward")["message"].endswith("article.html")
+    assert act(api, session, type="reload")["success"]
+    assert act(api, session, type="wait", time_ms=50)["success"]
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    obs = observe(api, session)
+    act(api, session, type="fill", id=by_name(obs, "Email")["id"], value="a@b.c")
+    act(api, session, type="fill", id=by_name(obs, "Password")["id"], value="pass-word")
+    assert act(api, session, type="press_key", key="Enter")["success"]
+    assert wait_until(lambda: observe(api, session)["metadata"]["url"].endswith("account.html"), timeout=5)
+
+
+def test_special_actions_answer_clearly(api, session):
+    assert act(api, session, type="captcha_solve")["message"] == "captcha solving is not supported by this server"
+    assert act(api, session, type="email_read")["success"] is False
+    assert "no persona" in act(api, session, type="sms_read")["message"]
+    assert act(api, session, type="help", reason="stuck")["success"]
+    assert act(api, session, type="completion", success=True, answer="done")["success"]
+    js = act(api, session, type="evaluate_js", code="1+1")
+    assert js["success"] is False and "PERISCOPE_ALLOW_EVALUATE_JS" in js["message"]
+
+
+@pytest.mark.parametrize(("action", "field"), [
+    ({"type": "teleport"}, "type"),
+    ({"type": "fill", "id": "I1"}, "value"),
+    ({"type": "click"}, "body"),
+    ({"type": "goto"}, "url"),
+    ({"type": "wait", "time_ms": 999999}, "time_ms"),
+    ({"url": "http://x"}, "type"),
+])
+def test_bad_actions_answer_422_naming_the_field(api, session, action, field):
+    response = api.post(f"/sessions/{session}/page/execute", json=action)
+    assert response.status_code == 422
+    body = response.json()
+    assert field in body["message"]
+
+
+def test_goto_is_echoed_exactly_as_received(api, site, session):
+    action = {"type": "goto", "category": "Special Browser Actions", "description": "Goto", "url": f"{site.url}/"}
+    assert act(api, session, **action)["action"] == action
+
+
+def test_every_action_is_a_step_with_masked_values_and_a_screenshot(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    obs = observe(api, session)
+    act(api, session, type="fill", id=by_name(obs, "Password")["id"], value="TOP-SECRET-42")
+    act(api, session, type="click", id="B99")
+    steps = wait_until(lambda: (s := api.get(f"/sessions/{session}").json()["steps"]) and len(s) == 3 and s,
+                       timeout=5)
+    assert [s["action"]["type"] for s in steps] == ["goto", "fill", "click"]
+    assert [s["success"] for s in steps] == [True, True, False]
+    assert steps[1]["action"]["value"] == "********"
+    assert "TOP-SECRET-42" not in str(steps)
+    assert steps[0]["url_before"] == "about:blank" and steps[0]["url_after"].endswith("/login.html")
+    stored = Step.objects.get(session_id=session, index=1)
+    assert stored.screenshot.read()[:3] == b"\xff\xd8\xff"
+    assert "TOP-SECRET-42" not in str(list(Step.objects.values()))
+
+
+def test_screenshot_endpoint_returns_png_or_jpeg(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/article.html")
+    png = api.post(f"/sessions/{session}/page/screenshot", json={})
+    assert png.headers["Content-Type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    jpeg = api.post(f"/sessions/{session}/page/screenshot", json={"type": "jpeg", "quality": 50})
+    assert jpeg.headers["Content-Type"] == "image/jpeg" and jpeg.content[:3] == b"\xff\xd8\xff"
