@@ -148,6 +148,7 @@ class BrowserPool:
                 raise
             session = BrowserSession(spec=spec, context=context, page=page, headed=not spec.headless)
         session.files_dir = self._home / "sessions" / spec.session_id if self._home else None
+        session.track_navigation(session.page)
         self._sessions[spec.session_id] = session
         session.page.on("crash", lambda _p: self._forget(session, "page crashed"))
         return session

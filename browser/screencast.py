@@ -75,4 +75,4 @@ async def current_frame(cache: FrameCache | None, page: Page, quality: int = 60)
     """The page as JPEG: the cached screencast frame when it is current, else a capture."""
     if cache is not None and cache.page is page and cache.fresh():
         return cache.frame or b""
-    return await page.screenshot(type="jpeg", quality=quality)
+    return await page.screenshot(type="jpeg", quality=quality, timeout=10000)

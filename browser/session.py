@@ -1,5 +1,6 @@
 """One live session: a BrowserContext, its tabs, its last observation and its files."""
 
+import asyncio
 import contextlib
 import shutil
 from dataclasses import dataclass, field
@@ -24,6 +25,37 @@ class BrowserSession:
     snapshot: Snapshot | None = None
     frames: FrameCache | None = None
     filled_values: list[str] = field(default_factory=list)
+    _loaded: asyncio.Event = field(default_factory=asyncio.Event)
+    _tracked: set[int] = field(default_factory=set)
+
+    def track_navigation(self, page: Page) -> None:
+        """Know when the current tab is between a navigation's request and its new document, so
+        an observe or the end of an action waits for the page instead of reading a dying one."""
+        if id(page) in self._tracked:
+            return
+        self._tracked.add(id(page))
+        self._loaded.set()
+
+        def started(request) -> None:
+            if page is self.page and request.is_navigation_request() and request.frame is page.main_frame:
+                self._loaded.clear()
+
+        def finished(_=None) -> None:
+            if page is self.page:
+                self._loaded.set()
+
+        page.on("request", started)
+        page.on("domcontentloaded", finished)
+        page.on("requestfailed", lambda r: finished() if r.is_navigation_request() and r.frame is page.main_frame else None)
+        page.on("close", finished)
+
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait (bounded) for a navigation in flight on the current tab to reach its new document."""
+        if self._loaded.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._loaded.wait(), timeout)
+        self._loaded.set()
 
     @property
     def session_id(self) -> str:
@@ -47,6 +79,7 @@ class BrowserSession:
 
     async def switch_to(self, page: Page) -> None:
         self.page = page
+        self.track_navigation(page)
         self.snapshot = None
         with contextlib.suppress(Exception):
             await page.bring_to_front()

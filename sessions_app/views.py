@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import NotFound, PeriscopeError
-from core.http import htmx_partial
+from core.http import htmx_partial, vary_on_htmx
 from teams_app.models import Membership
 
 from . import selectors, services
@@ -50,6 +50,7 @@ def _list_context(request: HttpRequest, membership: Membership, form=None, error
 
 @login_required
 @require_GET
+@vary_on_htmx
 def session_list(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     template = "sessions_app/list.html"
@@ -80,6 +81,7 @@ async def session_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@vary_on_htmx
 def session_detail(request: HttpRequest, session_id) -> HttpResponse:
     membership = _membership(request)
     try:

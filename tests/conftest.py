@@ -118,11 +118,3 @@ def api(live, api_key):
 def outsider_api(live, other_team_key):
     with Api(live.api_url, other_team_key) as client:
         yield client
-
-
-@pytest.fixture
-def header_echo_server():
-    from tests.support.servers import HeaderEchoServer
-
-    with HeaderEchoServer() as server:
-        yield server

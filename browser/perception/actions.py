@@ -139,7 +139,7 @@ async def _click(session, action, timeout, ctx):
     handle, ref = await _element(session, action, timeout)
     text = (await handle.text_content() or "").strip()[:80]
     await handle.click(timeout=timeout)
-    await _settle(session.page)
+    await session.settled()
     return ActionOutcome(True, f"Clicked on the element with text label: {text or _label(ref, action)}")
 
 
@@ -155,7 +155,7 @@ async def _fill(session, action, timeout, ctx):
         await handle.fill(value, timeout=timeout)
     if action.get("press_enter"):
         await session.page.keyboard.press("Enter")
-        await _settle(session.page)
+        await session.settled()
     return ActionOutcome(True, f"Filled the input field '{_label(ref, action)}'")
 
 
@@ -182,7 +182,7 @@ async def _select(session, action, timeout, ctx):
             chosen = await _select_by_text(handle, value, timeout)
     if not chosen:
         raise ActionFailed(f"no option {value!r} in '{_label(ref, action)}'")
-    await _settle(session.page)
+    await session.settled()
     return ActionOutcome(True, f"Selected the option '{value}' in '{_label(ref, action)}'")
 
 
@@ -341,7 +341,7 @@ async def _scroll(session, action, timeout, ctx):
 
 async def _press_key(session, action, timeout, ctx):
     await session.page.keyboard.press(action["key"])
-    await _settle(session.page)
+    await session.settled()
     return ActionOutcome(True, f"Pressed {action['key']}")
 
 
@@ -368,14 +368,6 @@ def _answer(success: bool, message: str):
 
 async def _completion(session, action, timeout, ctx):
     return ActionOutcome(True, f"Completed: {action.get('answer', '')}"[:300])
-
-
-async def _settle(page: Page) -> None:
-    """Let a navigation an action started reach domcontentloaded (bounded)."""
-    try:
-        await page.wait_for_load_state("domcontentloaded", timeout=5000)
-    except PlaywrightError:
-        pass
 
 
 HANDLERS = {

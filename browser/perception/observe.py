@@ -69,17 +69,20 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
     shot_task = asyncio.ensure_future(current_frame(frame_cache, page))
     results = await asyncio.gather(*(_extract(f) for f in frames), return_exceptions=True)
     offsets = await _frame_offsets(frames)
+    if isinstance(results[0], BaseException):
+        shot_task.cancel()
+        raise PageChanged(str(results[0])) from results[0]
     try:
         shot = await shot_task
     except Exception:
-        shot = b""
+        shot = await _retry_screenshot(page)
 
     snapshot = Snapshot(url=page.url)
     counters: dict[str, int] = {}
     actions: list[dict[str, Any]] = []
     lines: list[str] = []
     bboxes: list[dict[str, Any]] = []
-    main = results[0] if not isinstance(results[0], BaseException) else {"viewport": {}, "title": "", "nodes": []}
+    main = results[0]
     viewport = main["viewport"]
     signals = _CategorySignals()
 
@@ -134,6 +137,17 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
         category=signals.category(),
     )
     return observation, snapshot
+
+
+class PageChanged(Exception):
+    """The main frame navigated while it was being read."""
+
+
+async def _retry_screenshot(page: Page) -> bytes:
+    try:
+        return await page.screenshot(type="jpeg", quality=60, timeout=5000)
+    except Exception:
+        return b""  # the SDK shows its own "no screenshot" picture for an empty one
 
 
 def _frames_in_order(main: Frame) -> list[Frame]:

@@ -1,10 +1,11 @@
 """Page commands a worker runs for its sessions: observe, execute, scrape, screenshot."""
 
+import asyncio
 import time
 from typing import Any
 
 from browser.perception.actions import FILL_TYPES, ActionContext, execute
-from browser.perception.observe import observe
+from browser.perception.observe import PageChanged, observe
 from browser.scrape import scrape_page
 from browser.screencast import current_frame
 from browser.session import BrowserSession
@@ -15,8 +16,15 @@ MASK = "********"
 
 
 async def observe_page(session: BrowserSession) -> dict[str, Any]:
+    await session.settled()
     await session.watch()
-    observation, snapshot = await observe(session.page, session.tabs, frame_cache=session.frames)
+    try:
+        observation, snapshot = await observe(session.page, session.tabs, frame_cache=session.frames)
+    except PageChanged:
+        # A navigation began while we read the page: wait for the new document, read it once more.
+        await session.settled()
+        await asyncio.sleep(0.05)
+        observation, snapshot = await observe(session.page, session.tabs, frame_cache=session.frames)
     session.snapshot = snapshot
     return {
         "started_at": observation.started_at,

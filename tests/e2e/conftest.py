@@ -16,7 +16,6 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pass-for-e2e-123"
@@ -54,15 +53,6 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": ["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
     }
-
-
-@pytest.fixture
-def live(transactional_db, settings):
-    """The shared live server, with static files served so CSS and htmx load."""
-    settings.ASGI_APPLICATION = "tests.e2e.asgi.application"
-    server = LiveServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

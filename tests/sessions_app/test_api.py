@@ -63,11 +63,12 @@ def test_allowed_chrome_args_become_context_options(api, live):
     assert in_page(live, sid, "[innerWidth, innerHeight]") == [900, 700]
 
 
-def test_extra_http_headers_reach_the_site(api, live, header_echo_server):
+def test_extra_http_headers_reach_the_site(api, live, site):
     session = start(api, extra_http_headers={"X-Periscope-Test": "yes"})
     sid = session["session_id"]
-    live.call(lambda: live.worker.pool.get(sid).page.goto(header_echo_server.url))
-    assert header_echo_server.headers[-1].get("X-Periscope-Test") == "yes"
+    live.call(lambda: live.worker.pool.get(sid).page.goto(f"{site.url}/echo"))
+    echoed = {k.lower(): v for k, v in site.requests[-1]["headers"].items()}
+    assert echoed.get("x-periscope-test") == "yes"
 
 
 def test_deprecated_timeout_minutes_sets_the_idle_timeout(api):
