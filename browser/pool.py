@@ -130,12 +130,15 @@ class BrowserPool:
 
     # -- sessions ----------------------------------------------------------------------------
 
-    async def open(self, spec: SessionSpec) -> BrowserSession:
+    async def open(self, spec: SessionSpec, *, refill: bool = True) -> BrowserSession:
+        """refill=False leaves topping up the warm pool to the caller (`refill_soon`), so the
+        browser is not busy making the next context while this start is being answered."""
         if spec.session_id in self._sessions:
             raise BrowserError(f"session {spec.session_id} is already open")
         if spec.headless and spec.fits_pool and self._warm and self._browser and self._browser.is_connected():
             context, page = self._warm.pop()
-            self._schedule_refill()
+            if refill:
+                self._schedule_refill()
             await self._apply_spec(page, spec)
             session = BrowserSession(spec=spec, context=context, page=page)
         else:
@@ -231,6 +234,9 @@ class BrowserPool:
         if spec.extra_http_headers:
             await page.context.set_extra_http_headers(spec.extra_http_headers)
 
+    def refill_soon(self) -> None:
+        self._schedule_refill()
+
     def _schedule_refill(self) -> None:
         if self._stopping or self._warm_size <= 0:
             return
@@ -249,13 +255,14 @@ class BrowserPool:
                 return
             self._warm.append((context, page))
 
-    def stats(self) -> PoolStats:
+    def stats(self, *, with_pids: bool = True) -> PoolStats:
+        """with_pids walks the process tree (milliseconds at 40 sessions): not for hot paths."""
         contexts = sum(len(b.contexts) for b in (self._browser, self._headed_browser) if b)
         return PoolStats(
             sessions=len(self._sessions),
             contexts=contexts,
             warm=len(self._warm),
-            browser_pids=tuple(chromium_pids()),
+            browser_pids=tuple(chromium_pids()) if with_pids else (),
         )
 
 

@@ -1,3 +1,5 @@
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
 from .selectors import membership_get
 
 SESSION_KEY = "periscope_team_id"
@@ -9,12 +11,24 @@ class CurrentTeamMiddleware:
     The lookup is lazy, so API requests, which authenticate with keys, never pay for it.
     """
 
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            # An async chain stays async: no thread hop per API request.
+            markcoroutinefunction(self)
 
     def __call__(self, request):
         request.membership = _LazyMembership(request)
+        if self.is_async:
+            return self._acall(request)
         return self.get_response(request)
+
+    async def _acall(self, request):
+        return await self.get_response(request)
 
 
 class _LazyMembership:

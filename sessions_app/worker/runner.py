@@ -142,6 +142,7 @@ class Worker:
                 return
             reply = await self._open(message)
             await self._reply(layer, message, reply)
+            self.pool.refill_soon()
         finally:
             self._starting -= 1
             await self._room_changed()
@@ -175,7 +176,7 @@ class Worker:
         proxy = spec.pop("proxy", None)
         session_id = message["session_id"]
         try:
-            await self.pool.open(SessionSpec(**spec, proxy=ProxySpec(**proxy) if proxy else None))
+            await self.pool.open(SessionSpec(**spec, proxy=ProxySpec(**proxy) if proxy else None), refill=False)
         except UnsupportedOption as exc:
             return failure(422, exc.message, exc.field)
         except Exception as exc:
@@ -266,7 +267,7 @@ class Worker:
     async def _heartbeat(self) -> None:
         assert self.pool and self.record
         while True:
-            stats = self.pool.stats()
+            stats = self.pool.stats(with_pids=False)
             try:
                 await sync_to_async(_heartbeat_db)(self.record, stats.sessions, stats.contexts)
             except Exception:
