@@ -163,8 +163,11 @@ class EgressProxy:
             log.info("egress refused: %s", refusal.reason)
         body = f"Periscope egress proxy: {refusal.reason}\n".encode()
         phrase = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway"}[refusal.status]
+        # The header lets the action layer tell "blocked by policy" from a site's own 403.
+        marker = f"X-Periscope-Egress: refused\r\nX-Periscope-Egress-Reason: {_header_safe(refusal.reason)}\r\n"
         writer.write(
-            f"HTTP/1.1 {refusal.status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"HTTP/1.1 {refusal.status} {phrase}\r\n{marker if refusal.status == 403 else ''}"
+            "Content-Type: text/plain; charset=utf-8\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
             + body
         )
@@ -253,3 +256,7 @@ def _origin_form(method: str, target: str, version: str, headers: list[tuple[str
         lines.append(f"{name}: {value}")
     lines.append("Connection: close")
     return host, port, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _header_safe(text: str) -> str:
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:300]

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from sessions_app.views import replay_file
+
 from .api import api, api_v1
 
 urlpatterns = [
@@ -12,6 +14,7 @@ urlpatterns = [
     path("sessions/", include("sessions_app.urls")),
     path("team/", include("teams_app.urls")),
     path("admin/", admin.site.urls),
+    path("replays/<str:token>/", replay_file, name="replay_file"),
     # v1 first: /api/ would otherwise claim /api/v1/...
     path("api/v1/", api_v1.urls),
     path("api/", api.urls),

@@ -1,16 +1,20 @@
 """The Notte sessions API (notte-api-contract.md §3): parse, call a service or selector, answer."""
 
 from asgiref.sync import sync_to_async
+from django.core.files.storage import default_storage
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.pagination import paginate
 from teams_app.auth import ApiKeyAuth
 from teams_app.models import Scope
 
-from . import selectors, services
+from . import replay, selectors, services
 from .presenters import (
+    base_url,
     cookie_from_browser,
     cookie_to_browser,
     session_debug_to_wire,
@@ -73,6 +77,32 @@ async def session_stop(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     session = await services.session_stop(session=session, api_key=request.auth)
     return session_to_wire(session, request)
+
+
+@router.get("/{session_id}/replay", operation_id="sessionReplay")
+async def session_replay(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    if session.is_live:
+        raise NotFound(f"Session {session_id} is still active: stop it first, then ask for its replay")
+    built = await sync_to_async(replay.replay_build, thread_sensitive=False)(session=session)
+    if built is None:
+        raise NotFound(f"Session {session_id} recorded no steps, so there is nothing to replay")
+    urls = {kind: f"{base_url(request)}{reverse('replay_file', args=[replay.replay_token(session, kind)])}"
+            for kind, path in replay.replay_paths(session).items() if await sync_to_async(default_storage.exists)(path)}
+    return {
+        "mp4_url": urls.get("mp4"),
+        "webp_url": urls.get("webp"),
+        "expires_at": timezone.now() + replay.URL_LIFETIME,
+        "video_start_ms": 0,
+        "video_duration_ms": built["duration_ms"],
+        "frames": built["frames"],
+    }
+
+
+@router.get("/{session_id}/offset", operation_id="sessionOffset")
+async def session_offset(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    return {"offset": await sync_to_async(services.step_count)(session_id=str(session.id))}
 
 
 @router.get("/{session_id}/debug", response=SessionDebugResponse, operation_id="sessionDebugInfo")

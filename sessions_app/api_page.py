@@ -94,6 +94,6 @@ def _error_for(action: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
     loc = list(error.get("loc", ()))
     if loc and loc[0] == action.get("type"):
         loc = loc[1:]  # pydantic puts the union tag first
-    if error.get("type", "").startswith("union_tag") or not loc and "tag" in error.get("msg", ""):
+    if error.get("type", "").startswith("union_tag") or (not loc and "tag" in error.get("msg", "")):
         loc = ["type"]
     return {"loc": ["body", *loc], "msg": error["msg"], "type": error["type"]}

@@ -42,7 +42,7 @@ class ScrapeFromHtmlRequest(ScrapeRequest):
 class SearchRequest(Schema):
     q: str = Field(..., min_length=1, max_length=500)
     depth: str | None = None
-    outputType: str | None = None  # noqa: N815 (the API's own field name)
+    outputType: str | None = None
 
 
 async def _with_structured(data: dict[str, Any], options: ScrapeRequest) -> dict[str, Any]:

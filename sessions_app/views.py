@@ -5,7 +5,8 @@ import contextlib
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,7 +14,7 @@ from core.errors import NotFound, PeriscopeError
 from core.http import htmx_partial, vary_on_htmx
 from teams_app.models import Membership
 
-from . import selectors, services
+from . import replay, selectors, services
 from .forms import StartSessionForm
 from .models import SessionStatus
 from .presenters import session_debug_to_wire
@@ -116,3 +117,16 @@ async def session_stop(request: HttpRequest, session_id) -> HttpResponse:
         context = await sync_to_async(_list_context)(request, membership)
         return render(request, "sessions_app/list.html#session-table", context)
     return redirect("sessions_app:detail", session_id=session_id)
+
+
+@require_GET
+def replay_file(request: HttpRequest, token: str) -> FileResponse:
+    """A replay by signed, expiring URL: the Notte client downloads mp4_url with a plain GET."""
+    found = replay.replay_file_for_token(token)
+    if found is None:
+        raise Http404("This replay link is invalid or has expired; ask the API for a new one")
+    path, kind = found
+    content_type = "video/mp4" if kind == "mp4" else "image/webp"
+    response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="replay.{kind}"'
+    return response

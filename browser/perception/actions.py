@@ -279,7 +279,8 @@ async def _goto(session, action, timeout, ctx):
 
 def _refuse_blocked(response, url: str) -> None:
     if response is not None and response.headers.get("x-periscope-egress") == "refused":
-        raise ActionFailed(f"{url} is not reachable from this server: private and internal addresses are blocked")
+        reason = response.headers.get("x-periscope-egress-reason", "private and internal addresses are blocked")
+        raise ActionFailed(f"{url} was not opened: {reason}")
 
 
 async def _goto_new_tab(session, action, timeout, ctx):

@@ -9,7 +9,6 @@ from browser.perception.observe import PageChanged, observe
 from browser.scrape import scrape_page
 from browser.screencast import current_frame
 from browser.session import BrowserSession
-
 from sessions_app.scrape_html import scrape_options
 
 MASK = "********"
@@ -42,6 +41,7 @@ async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
 
 
 async def execute_action(session: BrowserSession, action: dict[str, Any], *, allow_evaluate_js: bool) -> dict[str, Any]:
+    await session.watch()  # the screencast makes the step's screenshot free when nothing moved
     started = time.time()
     url_before = session.page.url
     outcome = await execute(session, action, ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action))
@@ -60,7 +60,7 @@ def masked(action: dict[str, Any]) -> dict[str, Any]:
     """The action as it may be stored and shown: typed values never leave the worker."""
     shown = dict(action)
     if shown.get("type") in FILL_TYPES or shown.get("type") == "form_fill":
-        shown["value"] = {k: MASK for k in shown["value"]} if isinstance(shown.get("value"), dict) else MASK
+        shown["value"] = dict.fromkeys(shown["value"], MASK) if isinstance(shown.get("value"), dict) else MASK
     return shown
 
 

@@ -59,6 +59,7 @@ class Worker:
         self._room = asyncio.Condition()
         self._locks: dict[str, asyncio.Lock] = {}
         self._step_counters: dict[str, int] = {}
+        self._pending_steps: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -194,6 +195,15 @@ class Worker:
         async with lock:
             try:
                 reply = await self._dispatch(message)
+                await self._reply(layer, message, reply)
+                reply = None
+                # Still holding the session's lock, so the step's screenshot shows this action's
+                # result, not the next one's; the caller already has its answer.
+                if session_id in self._pending_steps:
+                    try:
+                        await self._record_step(session_id, *self._pending_steps.pop(session_id))
+                    except Exception:
+                        log.exception("could not capture the step of %s", session_id)
             except SessionNotFound:
                 reply = failure(409, f"session {session_id} is no longer open on its worker; start a new one")
             except Exception as exc:
@@ -202,7 +212,8 @@ class Worker:
         if session_id not in self.pool.session_ids():
             self._locks.pop(session_id, None)
             self._step_counters.pop(session_id, None)
-        await self._reply(layer, message, reply)
+        if reply is not None:
+            await self._reply(layer, message, reply)
 
     async def _dispatch(self, message: Command) -> Reply:
         assert self.pool
@@ -225,7 +236,7 @@ class Worker:
                 result = await page_commands.execute_action(
                     session, message["action"], allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
                 )
-                self._spawn(self._record_step(session, index, message["action"], result))
+                self._pending_steps[session_id] = (index, message["action"], result)
                 return ok(result)
             case "session.scrape":
                 return ok(await page_commands.scrape(self.pool.get(session_id), message["options"]))
@@ -243,18 +254,26 @@ class Worker:
         self._step_counters[session_id] += 1
         return self._step_counters[session_id]
 
-    async def _record_step(self, session, index: int, action: dict[str, Any], result: dict[str, Any]) -> None:
-        """After the reply: the step's screenshot and row (the caller never waits for them)."""
+    async def _record_step(self, session_id: str, index: int, action: dict[str, Any], result: dict[str, Any]) -> None:
+        """After the reply: the step's screenshot now, its row in the background."""
+        assert self.pool
+        try:
+            session = self.pool.get(session_id)
+        except SessionNotFound:
+            return
         image = await page_commands.step_screenshot(session)
+        self._spawn(self._write_step(session_id, index, action, result, image))
+
+    async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
         try:
             await sync_to_async(services.step_record)(
-                session_id=session.session_id, index=index, action=page_commands.masked(action),
+                session_id=session_id, index=index, action=page_commands.masked(action),
                 success=result["success"], message=result["message"], url_before=result["url_before"],
                 url_after=result["url_after"], duration_ms=(result["ended_at"] - result["started_at"]) * 1000,
                 screenshot=image,
             )
         except Exception:
-            log.exception("could not record step %s of %s", index, session.session_id)
+            log.exception("could not record step %s of %s", index, session_id)
 
     async def _on_lost(self, session_id: str, reason: str) -> None:
         await sync_to_async(services.session_mark_ended)(

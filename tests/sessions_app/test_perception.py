@@ -285,3 +285,55 @@ def test_screenshot_endpoint_returns_png_or_jpeg(api, site, session):
     assert png.headers["Content-Type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     jpeg = api.post(f"/sessions/{session}/page/screenshot", json={"type": "jpeg", "quality": 50})
     assert jpeg.headers["Content-Type"] == "image/jpeg" and jpeg.content[:3] == b"\xff\xd8\xff"
+
+
+def test_replay_is_404_still_active_then_a_downloadable_animation(api, site, session):
+    import requests
+    from PIL import Image
+
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    act(api, session, type="goto", url=f"{site.url}/article.html")
+    wait_until(lambda: len(api.get(f"/sessions/{session}").json()["steps"]) == 2, timeout=5)
+    running = api.get(f"/sessions/{session}/replay")
+    assert running.status_code == 404 and "still active" in running.json()["message"]
+    api.delete(f"/sessions/{session}/stop")
+    replay = api.get(f"/sessions/{session}/replay")
+    assert replay.status_code == 200
+    body = replay.json()
+    assert body["video_duration_ms"] == 2000 and "detail" not in body
+    webp = requests.get(body["webp_url"], timeout=30)  # no key: the signed URL is the credential
+    assert webp.status_code == 200
+    import io
+
+    animation = Image.open(io.BytesIO(webp.content))
+    assert animation.format == "WEBP" and animation.n_frames == 2
+    if body["mp4_url"]:
+        assert requests.get(body["mp4_url"], timeout=30).content[4:8] == b"ftyp"
+    forged = body["webp_url"].replace("/replays/", "/replays/x")
+    assert requests.get(forged, timeout=30).status_code == 404
+
+
+def test_notte_sdk_drives_the_perception_layer(live, api_key, site):
+    from notte_sdk import NotteClient
+
+    client = NotteClient(api_key=api_key, server_url=live.api_url)
+    with client.Session(headless=True) as session:
+        result = session.execute(type="goto", url=f"{site.url}/login.html")
+        assert result.success
+        obs = session.observe()
+        email = next(a for a in obs.space.interaction_actions if "Email" in a.description)
+        assert session.execute(type="fill", id=email.id, value="sdk@example.com").success
+        remember = next(a for a in obs.space.interaction_actions if "Remember" in a.description)
+        assert session.execute(type="check", id=remember.id, value=True).success
+        assert session.execute(type="scroll_down").success
+        assert session.execute(type="press_key", key="Tab").success
+        session.execute(type="goto", url=f"{site.url}/forms.html")
+        country = next(a for a in session.observe().space.interaction_actions if "Country" in a.description)
+        assert session.execute(type="select_dropdown_option", id=country.id, value="Germany").success
+        session.execute(type="goto", url=f"{site.url}/article.html")
+        markdown = session.scrape()
+        assert "The Lens That Lit the Atlantic" in markdown
+        images = session.scrape(only_images=True)
+        assert any(getattr(i.category, "value", i.category) == "content_image" for i in images)
+        sign = next(a for a in session.observe().space.interaction_actions if a.id.startswith("L"))
+        assert session.execute(type="click", id=sign.id).success
