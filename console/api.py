@@ -1,5 +1,7 @@
 """The two NinjaAPIs: the Notte API under /api, the v1 browser-sessions API under /api/v1."""
 
+import logging
+
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 from ninja import NinjaAPI
@@ -13,6 +15,7 @@ from sessions_app.schemas import HealthResponse
 from sessions_app.selectors import worker_count_alive
 
 VERSION = "0.1.0"
+log = logging.getLogger(__name__)
 
 api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="api")
 api.add_router("/sessions", sessions_api.router)
@@ -64,6 +67,13 @@ def validation_error(request, exc: ValidationError):
 @api.exception_handler(AuthenticationError)
 def authentication_error(request, exc):
     return _error(api, request, 401, "Missing or invalid API key: send 'Authorization: Bearer <key>'")
+
+
+@api.exception_handler(Exception)
+def unexpected_error(request, exc: Exception):
+    # Still JSON with a status, so clients (and the Notte SDK's retry on >= 500) can act on it.
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _error(api, request, 500, "Internal server error; the server log has the details")
 
 
 @api.exception_handler(HttpError)
