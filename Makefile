@@ -15,7 +15,7 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet ".[test]"
 	@touch $(STAMP)
 
 run: $(STAMP) ## serve the console and API on http://127.0.0.1:8000 (SQLite, embedded worker)

@@ -199,6 +199,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs; no collectstatic step needed
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic's target; whitenoise warns if absent
 MEDIA_ROOT = Path(env_str("PERISCOPE_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
