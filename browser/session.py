@@ -49,12 +49,12 @@ class BrowserSession:
         page.on("requestfailed", lambda r: finished() if r.is_navigation_request() and r.frame is page.main_frame else None)
         page.on("close", finished)
 
-    async def settled(self, timeout: float = 10.0) -> None:
+    async def settled(self, wait_seconds: float = 10.0) -> None:
         """Wait (bounded) for a navigation in flight on the current tab to reach its new document."""
         if self._loaded.is_set():
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._loaded.wait(), timeout)
+            await asyncio.wait_for(self._loaded.wait(), wait_seconds)
         self._loaded.set()
 
     @property

@@ -19,6 +19,7 @@ from .presenters import (
     cookie_to_browser,
     session_debug_to_wire,
     session_to_wire,
+    tab_debug_to_wire,
 )
 from .schemas import (
     GetCookiesResponse,
@@ -108,7 +109,17 @@ async def session_offset(request: HttpRequest, session_id: str):
 @router.get("/{session_id}/debug", response=SessionDebugResponse, operation_id="sessionDebugInfo")
 async def session_debug(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    return session_debug_to_wire(session, request)
+    tabs = await services.session_command(session=session, command={"type": "session.tabs"}) if session.is_live else []
+    return session_debug_to_wire(session, request, tabs)
+
+
+@router.get("/{session_id}/debug/tab", operation_id="sessionDebugTabInfo")
+async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int = 0):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    tabs = await services.session_command(session=session, command={"type": "session.tabs"})
+    if not 0 <= tab_idx < len(tabs):
+        raise NotFound(f"Session {session_id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
+    return tab_debug_to_wire(session, request, tabs[tab_idx])
 
 
 @router.get("/{session_id}/cookies", response=GetCookiesResponse, operation_id="sessionCookiesGet")

@@ -128,12 +128,12 @@ async def execute(*, session: BrowserSession, action: dict[str, Any]) -> dict[st
     if action["type"] == "scrape":
         check_structured_request(action.get("instructions"), action.get("response_format"))
     result = await session_command(session=session, command={"type": "session.execute", "action": action})
-    if result["success"] and action["type"] == "scrape" and result.get("data"):
-        if action.get("instructions") or action.get("response_format"):
-            result["data"]["structured"] = await structured(
-                markdown=result["data"]["markdown"], instructions=action.get("instructions"),
-                response_format=action.get("response_format"),
-            )
+    wants_structured = action.get("instructions") or action.get("response_format")
+    if result["success"] and action["type"] == "scrape" and result.get("data") and wants_structured:
+        result["data"]["structured"] = await structured(
+            markdown=result["data"]["markdown"], instructions=action.get("instructions"),
+            response_format=action.get("response_format"),
+        )
     reply: dict[str, Any] = {
         "started_at": _iso(result["started_at"]),
         "ended_at": _iso(result["ended_at"]),

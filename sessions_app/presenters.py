@@ -64,7 +64,15 @@ def session_to_wire(session: BrowserSession, request: HttpRequest, steps: list[S
     }
 
 
-def session_debug_to_wire(session: BrowserSession, request: HttpRequest) -> dict[str, Any]:
+def tab_debug_to_wire(session: BrowserSession, request: HttpRequest, tab: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": tab,
+        "debug_url": base_url(request) + reverse("sessions_app:detail", args=[session.id]),
+        "ws_url": f"{ws_base_url(request)}/cdp/{session.id}",
+    }
+
+
+def session_debug_to_wire(session: BrowserSession, request: HttpRequest, tabs: list[dict] | None = None) -> dict[str, Any]:
     ws = ws_base_url(request)
     return {
         "debug_url": base_url(request) + reverse("sessions_app:detail", args=[session.id]),
@@ -73,7 +81,7 @@ def session_debug_to_wire(session: BrowserSession, request: HttpRequest) -> dict
             "recording": f"{ws}/api/sessions/{session.id}/debug/recording",
             "logs": f"{ws}/api/sessions/{session.id}/debug/logs",
         },
-        "tabs": [],
+        "tabs": [tab_debug_to_wire(session, request, t) for t in tabs or []],
     }
 
 

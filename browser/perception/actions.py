@@ -15,9 +15,9 @@ from playwright.async_api import ElementHandle, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ..session import BrowserSession
-from ..url_policy import navigation_refusal
-from .observe import NodeRef
+from browser.perception.observe import NodeRef
+from browser.session import BrowserSession
+from browser.url_policy import navigation_refusal
 
 DEFAULT_TIMEOUT_MS = 15000
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
@@ -53,16 +53,16 @@ class ActionContext:
 
 async def execute(session: BrowserSession, action: dict[str, Any], ctx: ActionContext) -> ActionOutcome:
     kind = action["type"]
-    timeout = action.get("timeout") or DEFAULT_TIMEOUT_MS
+    timeout_ms = action.get("timeout") or DEFAULT_TIMEOUT_MS
     handler = HANDLERS.get(kind)
     if handler is None:
         return ActionOutcome(False, f"action type '{kind}' is not supported by this server")
     try:
-        outcome = await handler(session, action, timeout, ctx)
+        outcome = await handler(session, action, timeout_ms, ctx)
     except ActionFailed as exc:
         return ActionOutcome(False, str(exc))
     except PlaywrightTimeout:
-        return ActionOutcome(False, f"Action timed out after {timeout}ms")
+        return ActionOutcome(False, f"Action timed out after {timeout_ms}ms")
     except PlaywrightError as exc:
         return ActionOutcome(False, _short(exc))
     finally:
@@ -79,10 +79,10 @@ def _short(exc: Exception) -> str:
 # -- element resolution ---------------------------------------------------------------------------
 
 
-async def _element(session: BrowserSession, action: dict[str, Any], timeout: int) -> tuple[ElementHandle, NodeRef | None]:
+async def _element(session: BrowserSession, action: dict[str, Any], timeout_ms: int) -> tuple[ElementHandle, NodeRef | None]:
     selector = action.get("selector")
     if selector:
-        return await _by_selector(session.page, selector, timeout), None
+        return await _by_selector(session.page, selector, timeout_ms), None
     node_id = action.get("id")
     if not node_id:
         raise ActionFailed("give the element's id from observe, or a selector")
@@ -110,7 +110,7 @@ async def _handle_for(ref: NodeRef) -> ElementHandle | None:
     return element
 
 
-async def _by_selector(page: Page, selector: Any, timeout: int) -> ElementHandle:
+async def _by_selector(page: Page, selector: Any, timeout_ms: int) -> ElementHandle:
     frame: Page | Any = page
     if isinstance(selector, dict):
         for parent in selector.get("iframe_parent_css_selectors") or []:
@@ -122,10 +122,10 @@ async def _by_selector(page: Page, selector: Any, timeout: int) -> ElementHandle
         selector = f"text={selector[1:]}"
     locator = frame.locator(selector).first
     try:
-        await locator.wait_for(state="attached", timeout=timeout)
+        await locator.wait_for(state="attached", timeout=timeout_ms)
     except PlaywrightTimeout:
         raise ActionFailed(f"no element matches selector {selector!r}") from None
-    return await locator.element_handle(timeout=timeout)
+    return await locator.element_handle(timeout=timeout_ms)
 
 
 def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
@@ -135,70 +135,70 @@ def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
 # -- interaction actions ----------------------------------------------------------------------------
 
 
-async def _click(session, action, timeout, ctx):
-    handle, ref = await _element(session, action, timeout)
+async def _click(session, action, timeout_ms, ctx):
+    handle, ref = await _element(session, action, timeout_ms)
     text = (await handle.text_content() or "").strip()[:80]
-    await handle.click(timeout=timeout)
+    await handle.click(timeout=timeout_ms)
     await session.settled()
     return ActionOutcome(True, f"Clicked on the element with text label: {text or _label(ref, action)}")
 
 
-async def _fill(session, action, timeout, ctx):
-    handle, ref = await _element(session, action, timeout)
+async def _fill(session, action, timeout_ms, ctx):
+    handle, ref = await _element(session, action, timeout_ms)
     value = str(action["value"])
     if action["type"] == "fallback_fill" or action.get("clear_before_fill") is False:
         if action.get("clear_before_fill", True):
-            await handle.fill("", timeout=timeout)
+            await handle.fill("", timeout=timeout_ms)
         await handle.focus()
         await session.page.keyboard.type(value)
     else:
-        await handle.fill(value, timeout=timeout)
+        await handle.fill(value, timeout=timeout_ms)
     if action.get("press_enter"):
         await session.page.keyboard.press("Enter")
         await session.settled()
     return ActionOutcome(True, f"Filled the input field '{_label(ref, action)}'")
 
 
-async def _check(session, action, timeout, ctx):
-    handle, ref = await _element(session, action, timeout)
-    await handle.set_checked(bool(action["value"]), timeout=timeout)
+async def _check(session, action, timeout_ms, ctx):
+    handle, ref = await _element(session, action, timeout_ms)
+    await handle.set_checked(bool(action["value"]), timeout=timeout_ms)
     state = "Checked" if action["value"] else "Unchecked"
     return ActionOutcome(True, f"{state} the element '{_label(ref, action)}'")
 
 
-async def _select(session, action, timeout, ctx):
-    handle, ref = await _element(session, action, timeout)
+async def _select(session, action, timeout_ms, ctx):
+    handle, ref = await _element(session, action, timeout_ms)
     value = str(action["value"])
     if ref is not None and ref.parent_id:  # an O id: select that option in its select
         select = await _handle_for(session.snapshot.refs[ref.parent_id])
         if select is None:
             raise ActionFailed(f"action '{action['id']}' not found in page context; observe again")
-        chosen = await select.select_option(value=ref.option_value, timeout=timeout)
+        chosen = await select.select_option(value=ref.option_value, timeout=timeout_ms)
     else:
         option_ref = session.snapshot.refs.get(value) if session.snapshot and re.fullmatch(r"O\d+", value) else None
         if option_ref is not None:
-            chosen = await handle.select_option(value=option_ref.option_value, timeout=timeout)
+            chosen = await handle.select_option(value=option_ref.option_value, timeout=timeout_ms)
         else:
-            chosen = await _select_by_text(handle, value, timeout)
+            chosen = await _select_by_text(handle, value, timeout_ms)
     if not chosen:
         raise ActionFailed(f"no option {value!r} in '{_label(ref, action)}'")
     await session.settled()
     return ActionOutcome(True, f"Selected the option '{value}' in '{_label(ref, action)}'")
 
 
-async def _select_by_text(handle: ElementHandle, value: str, timeout: int) -> list[str]:
+async def _select_by_text(handle: ElementHandle, value: str, timeout_ms: int) -> list[str]:
     options = await handle.evaluate("s => Array.from(s.options || []).map(o => [o.value, o.textContent.trim()])")
     for option_value, text in options:
         if value in (text, option_value) or value.lower() == text.lower():
-            return await handle.select_option(value=option_value, timeout=timeout)
+            return await handle.select_option(value=option_value, timeout=timeout_ms)
     available = ", ".join(text for _, text in options[:20])
     raise ActionFailed(f"no option {value!r}; available options: {available}")
 
 
-async def _upload(session, action, timeout, ctx):
-    handle, ref = await _element(session, action, timeout)
+async def _upload(session, action, timeout_ms, ctx):
+    handle, ref = await _element(session, action, timeout_ms)
     path = _session_file(session, action["file_path"])
-    await handle.set_input_files(str(path), timeout=timeout)
+    await handle.set_input_files(str(path), timeout=timeout_ms)
     return ActionOutcome(True, f"Uploaded {path.name} to '{_label(ref, action)}'")
 
 
@@ -214,10 +214,10 @@ def _session_file(session: BrowserSession, requested: str) -> Path:
     raise ActionFailed(f"this session has no file named {name!r}")
 
 
-async def _download(session, action, timeout, ctx):
-    handle, ref = await _element(session, action, timeout)
-    async with session.page.expect_download(timeout=timeout) as waiting:
-        await handle.click(timeout=timeout)
+async def _download(session, action, timeout_ms, ctx):
+    handle, _ = await _element(session, action, timeout_ms)
+    async with session.page.expect_download(timeout=timeout_ms) as waiting:
+        await handle.click(timeout=timeout_ms)
     download = await waiting.value
     name = safe_filename(download.suggested_filename)
     target = _unique(session.files("downloads") / name)
@@ -242,7 +242,7 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
-async def _form_fill(session, action, timeout, ctx):
+async def _form_fill(session, action, timeout_ms, ctx):
     values: dict[str, str] = action["value"]
     filled, missing = [], []
     for key, value in values.items():
@@ -254,9 +254,9 @@ async def _form_fill(session, action, timeout, ctx):
             continue
         tag = await locator.evaluate("e => e.localName")
         if tag == "select":
-            await _select_by_text(await locator.element_handle(), str(value), timeout)
+            await _select_by_text(await locator.element_handle(), str(value), timeout_ms)
         else:
-            await locator.fill(str(value), timeout=timeout)
+            await locator.fill(str(value), timeout=timeout_ms)
         filled.append(key)
     if not filled:
         raise ActionFailed(f"no field on this page matches {', '.join(values)}")
@@ -267,12 +267,12 @@ async def _form_fill(session, action, timeout, ctx):
 # -- browser actions ----------------------------------------------------------------------------------
 
 
-async def _goto(session, action, timeout, ctx):
+async def _goto(session, action, timeout_ms, ctx):
     url = action["url"]
     refusal = navigation_refusal(url)
     if refusal:
         raise ActionFailed(refusal)
-    response = await session.page.goto(url, timeout=timeout, wait_until="load")
+    response = await session.page.goto(url, timeout=timeout_ms, wait_until="load")
     _refuse_blocked(response, url)
     return ActionOutcome(True, f"Navigated to {session.page.url}")
 
@@ -283,19 +283,19 @@ def _refuse_blocked(response, url: str) -> None:
         raise ActionFailed(f"{url} was not opened: {reason}")
 
 
-async def _goto_new_tab(session, action, timeout, ctx):
+async def _goto_new_tab(session, action, timeout_ms, ctx):
     url = action["url"]
     refusal = navigation_refusal(url)
     if refusal:
         raise ActionFailed(refusal)
     page = await session.context.new_page()
     await session.switch_to(page)
-    response = await page.goto(url, timeout=timeout, wait_until="load")
+    response = await page.goto(url, timeout=timeout_ms, wait_until="load")
     _refuse_blocked(response, url)
     return ActionOutcome(True, f"Opened {page.url} in a new tab ({len(session.tabs) - 1})")
 
 
-async def _switch_tab(session, action, timeout, ctx):
+async def _switch_tab(session, action, timeout_ms, ctx):
     tabs = session.tabs
     index = action["tab_index"]
     if not 0 <= index < len(tabs):
@@ -304,7 +304,7 @@ async def _switch_tab(session, action, timeout, ctx):
     return ActionOutcome(True, f"Switched to tab {index}: {tabs[index].url}")
 
 
-async def _close_tab(session, action, timeout, ctx):
+async def _close_tab(session, action, timeout_ms, ctx):
     closing = session.page
     remaining = [t for t in session.tabs if t is not closing]
     if not remaining:
@@ -314,25 +314,25 @@ async def _close_tab(session, action, timeout, ctx):
     return ActionOutcome(True, f"Closed the tab; now on {session.page.url}")
 
 
-async def _history(session, action, timeout, ctx):
+async def _history(session, action, timeout_ms, ctx):
     page = session.page
     kind = action["type"]
     if kind == "go_back":
-        await page.go_back(timeout=timeout)
+        await page.go_back(timeout=timeout_ms)
     elif kind == "go_forward":
-        await page.go_forward(timeout=timeout)
+        await page.go_forward(timeout=timeout_ms)
     else:
-        await page.reload(timeout=timeout)
+        await page.reload(timeout=timeout_ms)
     return ActionOutcome(True, f"{kind.replace('_', ' ').capitalize()}: now on {page.url}")
 
 
-async def _wait(session, action, timeout, ctx):
+async def _wait(session, action, timeout_ms, ctx):
     ms = max(0, min(int(action["time_ms"]), 30000))
     await asyncio.sleep(ms / 1000)
     return ActionOutcome(True, f"Waited {ms} ms")
 
 
-async def _scroll(session, action, timeout, ctx):
+async def _scroll(session, action, timeout_ms, ctx):
     amount = action.get("amount")
     sign = -1 if action["type"] == "scroll_up" else 1
     await session.page.evaluate("([a, s]) => window.scrollBy(0, s * (a ?? window.innerHeight))", [amount, sign])
@@ -340,34 +340,34 @@ async def _scroll(session, action, timeout, ctx):
     return ActionOutcome(True, f"Scrolled {direction} by {amount if amount is not None else 'one page'}")
 
 
-async def _press_key(session, action, timeout, ctx):
+async def _press_key(session, action, timeout_ms, ctx):
     await session.page.keyboard.press(action["key"])
     await session.settled()
     return ActionOutcome(True, f"Pressed {action['key']}")
 
 
-async def _scrape(session, action, timeout, ctx):
+async def _scrape(session, action, timeout_ms, ctx):
     if ctx.scrape is None:
         raise ActionFailed("scraping is not available on this worker")
     data = await ctx.scrape(session.page, action)
     return ActionOutcome(True, "Scraped the page", data)
 
 
-async def _evaluate_js(session, action, timeout, ctx):
+async def _evaluate_js(session, action, timeout_ms, ctx):
     if not ctx.allow_evaluate_js:
         raise ActionFailed("evaluate_js is disabled on this server (the operator can enable PERISCOPE_ALLOW_EVALUATE_JS)")
     result = await session.page.evaluate(action["code"])
-    return ActionOutcome(True, "Evaluated the script", {"markdown": json.dumps(result, default=str)})
+    return ActionOutcome(True, "Evaluated the script", {"markdown": json.dumps(result, default=str, ensure_ascii=False)})
 
 
 def _answer(success: bool, message: str):
-    async def handler(session, action, timeout, ctx):
+    async def handler(session, action, timeout_ms, ctx):
         return ActionOutcome(success, message)
 
     return handler
 
 
-async def _completion(session, action, timeout, ctx):
+async def _completion(session, action, timeout_ms, ctx):
     return ActionOutcome(True, f"Completed: {action.get('answer', '')}"[:300])
 
 

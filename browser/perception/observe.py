@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.async_api import Frame, Page
 
-from ..screencast import FrameCache, current_frame
+from browser.screencast import FrameCache, current_frame
 
 DOM_SCRIPT = (Path(__file__).with_name("dom.js")).read_text()
 MAX_NODES_PER_FRAME = 2000

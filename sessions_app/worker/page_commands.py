@@ -80,3 +80,14 @@ async def page_screenshot(session: BrowserSession, *, image_type: str, quality: 
 
 async def scrape(session: BrowserSession, options: dict[str, Any]) -> dict[str, Any]:
     return (await scrape_page(session.page, scrape_options(options))).to_wire()
+
+
+async def tabs(session: BrowserSession) -> list[dict[str, Any]]:
+    described = []
+    for tab_id, tab in enumerate(session.tabs):
+        try:
+            title = await tab.title()
+        except Exception:
+            title = ""
+        described.append({"tab_id": tab_id, "title": title, "url": tab.url})
+    return described

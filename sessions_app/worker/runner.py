@@ -238,6 +238,8 @@ class Worker:
                 )
                 self._pending_steps[session_id] = (index, message["action"], result)
                 return ok(result)
+            case "session.tabs":
+                return ok(await page_commands.tabs(self.pool.get(session_id)))
             case "session.scrape":
                 return ok(await page_commands.scrape(self.pool.get(session_id), message["options"]))
             case "session.screenshot":

@@ -16,7 +16,6 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
-
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "pass-for-e2e-123"
 

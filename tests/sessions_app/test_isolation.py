@@ -14,6 +14,13 @@ SESSION_ENDPOINTS = [
     ("GET", "/sessions/{sid}/debug", None),
     ("GET", "/sessions/{sid}/cookies", None),
     ("POST", "/sessions/{sid}/cookies", {"cookies": [COOKIE]}),
+    ("GET", "/sessions/{sid}/debug/tab", None),
+    ("GET", "/sessions/{sid}/replay", None),
+    ("GET", "/sessions/{sid}/offset", None),
+    ("POST", "/sessions/{sid}/page/observe", {}),
+    ("POST", "/sessions/{sid}/page/execute", {"type": "goto", "url": "about:blank"}),
+    ("POST", "/sessions/{sid}/page/scrape", {}),
+    ("POST", "/sessions/{sid}/page/screenshot", {}),
     ("GET", "/v1/browser/sessions/{sid}", None),
     ("DELETE", "/v1/browser/sessions/{sid}", None),
 ]
@@ -22,6 +29,9 @@ ALL_ENDPOINTS = [
     ("GET", "/sessions/", None),
     ("POST", "/v1/browser/sessions/", {}),
     ("GET", "/v1/browser/sessions/", None),
+    ("POST", "/scrape", {"url": "about:blank"}),
+    ("POST", "/scrape_from_html", {"html": "<p>x</p>"}),
+    ("POST", "/search", {"q": "x"}),
     *SESSION_ENDPOINTS,
 ]
 

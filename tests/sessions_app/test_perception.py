@@ -337,3 +337,56 @@ def test_notte_sdk_drives_the_perception_layer(live, api_key, site):
         assert any(getattr(i.category, "value", i.category) == "content_image" for i in images)
         sign = next(a for a in session.observe().space.interaction_actions if a.id.startswith("L"))
         assert session.execute(type="click", id=sign.id).success
+
+
+def test_links_popups_and_scripts_cannot_reach_other_schemes(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/schemes.html")
+    obs = observe(api, session)
+    for label in ("Local file", "Browser internals", "View source", "Data URL", "Local file in a new tab",
+                  "local file popup", "Navigate this page"):
+        act(api, session, type="click", id=by_name(obs, label)["id"])
+        tabs = observe(api, session)["metadata"]["tabs"]
+        assert all(t["url"].startswith(("http://", "https://", "about:blank")) for t in tabs), (label, tabs)
+        assert all("root:" not in (t["title"] or "") for t in tabs)
+        if len(tabs) > 1:
+            act(api, session, type="switch_tab", tab_index=len(tabs) - 1)
+            act(api, session, type="close_tab")
+            act(api, session, type="switch_tab", tab_index=0)
+        obs = observe(api, session)
+    assert observe(api, session)["metadata"]["url"] == f"{site.url}/schemes.html"
+
+
+def test_form_fill_and_the_other_fill_kinds(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/forms.html")
+    filled = act(api, session, type="form_fill", value={"full_name": "Ada Lovelace", "email": "ada@example.com",
+                                                        "postal_code": "75001", "cc_number": "4111111111111111"})
+    assert filled["success"], filled["message"]
+    assert "full_name" in filled["message"] and "cc_number" in filled["message"]
+    obs = observe(api, session)
+    comments = by_name(obs, "Comments")
+    assert act(api, session, type="fallback_fill", id=comments["id"], value="typed slowly")["success"]
+    assert act(api, session, type="multi_factor_fill", id=by_name(obs, "Full name")["id"], value="123456")["success"]
+    appended = act(api, session, type="fill", id=comments["id"], value=" and more", clear_before_fill=False)
+    assert appended["success"]
+    markdown = api.post(f"/sessions/{session}/page/scrape", json={"selector": "#status"}).json()["markdown"]
+    assert "typed slowly and more" in markdown
+    nothing = act(api, session, type="form_fill", value={"totp": "000000"})
+    assert nothing["success"] is False and "totp" in nothing["message"]
+
+
+def test_evaluate_js_when_the_operator_allows_it(api, site, session, settings):
+    settings.PERISCOPE_ALLOW_EVALUATE_JS = True
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    result = act(api, session, type="evaluate_js", code="document.title")
+    assert result["success"] and result["data"]["markdown"] == '"' + observe(api, session)["metadata"]["title"] + '"'
+
+
+def test_debug_tab_describes_each_tab(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    act(api, session, type="goto_new_tab", url=f"{site.url}/article.html")
+    debug = api.get(f"/sessions/{session}/debug").json()
+    assert [t["metadata"]["tab_id"] for t in debug["tabs"]] == [0, 1]
+    tab = api.get(f"/sessions/{session}/debug/tab", params={"tab_idx": 1}).json()
+    assert tab["metadata"]["url"].endswith("/article.html")
+    assert tab["ws_url"].endswith(f"/cdp/{session}")
+    assert api.get(f"/sessions/{session}/debug/tab", params={"tab_idx": 7}).status_code == 404
