@@ -251,7 +251,9 @@ def test_debug_answers_the_contract_shape(api, live):
     assert set(debug["ws"]) == {"cdp", "recording", "logs"}
     assert debug["ws"]["cdp"] == f"ws://127.0.0.1:{live.port}/cdp/{sid}"
     assert debug["debug_url"].endswith(f"/sessions/{sid}/")
-    assert debug["tabs"] == []
+    assert [(t["metadata"]["tab_id"], t["metadata"]["url"]) for t in debug["tabs"]] == [(0, "about:blank")]
+    assert api.delete(f"/sessions/{sid}/stop").status_code == 200
+    assert api.get(f"/sessions/{sid}/debug").json()["tabs"] == []  # a closed session has no tabs
 
 
 def test_cookies_round_trip_through_the_browser(api, live):
