@@ -46,10 +46,13 @@ class ScreenshotRequest(Schema):
 async def observe(request: HttpRequest, session_id: str, body: ObserveRequest | None = None):
     body = body or ObserveRequest()
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    return await perception.observe(
+    observation = await perception.observe(
         session=session, max_nb_actions=body.max_nb_actions, min_nb_actions=body.min_nb_actions,
         instructions=body.instructions, perception_type=body.perception_type or "fast",
     )
+    if isinstance(observation, str):
+        return HttpResponse(observation, content_type="application/json")
+    return observation
 
 
 @router.post("/{session_id}/page/execute", operation_id="pageExecute")

@@ -27,16 +27,23 @@ def _iso(epoch: float) -> str:
 
 
 async def observe(*, session: BrowserSession, max_nb_actions: int, min_nb_actions: int | None,
-                  instructions: str | None, perception_type: str) -> dict[str, Any]:
+                  instructions: str | None, perception_type: str) -> dict[str, Any] | str:
+    """The Observation; as a ready JSON string when no narrowing is asked (the common case)."""
     if perception_type == "deep":
         llm.require("perception_type")
+    command: dict[str, Any] = {"type": "session.observe"}
+    if not instructions:
+        command["max_nb_actions"] = max_nb_actions
     deadline = asyncio.get_running_loop().time() + MIN_ACTIONS_WAIT_SECONDS
     while True:
-        raw = await session_command(session=session, command={"type": "session.observe"})
-        enough = min_nb_actions is None or len(raw["actions"]) >= min_nb_actions
+        raw = await session_command(session=session, command=command)
+        found = raw["count"] if not instructions else len(raw["actions"])
+        enough = min_nb_actions is None or found >= min_nb_actions
         if enough or asyncio.get_running_loop().time() >= deadline:
             break
         await asyncio.sleep(0.25)  # the page is still building its controls
+    if not instructions:
+        return raw["json"]
     actions = raw["actions"]
     if instructions:
         actions = await narrow(actions, instructions)

@@ -24,9 +24,10 @@ def session_queryset(*, team: Team) -> QuerySet[BrowserSession]:
 
 
 async def asession_get_for_team(*, team: Team, session_id: str) -> BrowserSession:
-    """Another team's session is indistinguishable from one that does not exist."""
+    """Another team's session is indistinguishable from one that does not exist. (No step
+    count here: every API command calls this, and the count is a join.)"""
     pk = _parse_id(session_id)
-    session = await session_queryset(team=team).filter(pk=pk).afirst()
+    session = await BrowserSession.objects.filter(team=team, pk=pk).select_related("team").afirst()
     if session is None:
         raise NotFound(f"Session {session_id} not found")
     return session

@@ -100,8 +100,15 @@ def step_record(
     return step
 
 
+TOUCH_RESOLUTION = timedelta(seconds=5)
+
+
 def session_touch(*, session: BrowserSession) -> None:
+    """Record activity for the idle timeout; timeouts are minutes, so a write every few seconds
+    at most keeps them exact enough without a database write per command."""
     now = timezone.now()
+    if session.last_accessed_at and now - session.last_accessed_at < TOUCH_RESOLUTION:
+        return
     BrowserSession.objects.filter(pk=session.pk).update(last_accessed_at=now)
     session.last_accessed_at = now
 

@@ -229,7 +229,10 @@ class Worker:
                 await self.pool.get(session_id).add_cookies(message["cookies"])
                 return ok({"count": len(message["cookies"])})
             case "session.observe":
-                return ok(await page_commands.observe_page(self.pool.get(session_id)))
+                session = self.pool.get(session_id)
+                if message.get("max_nb_actions"):
+                    return ok(await page_commands.observe_wire(session, max_nb_actions=message["max_nb_actions"]))
+                return ok(await page_commands.observe_page(session))
             case "session.execute":
                 session = self.pool.get(session_id)
                 index = await self._next_step_index(session_id)
@@ -268,7 +271,8 @@ class Worker:
 
     async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
         try:
-            await sync_to_async(services.step_record)(
+            # Its own thread: saving the screenshot must not queue behind web requests' queries.
+            await sync_to_async(services.step_record, thread_sensitive=False)(
                 session_id=session_id, index=index, action=page_commands.masked(action),
                 success=result["success"], message=result["message"], url_before=result["url_before"],
                 url_after=result["url_after"], duration_ms=(result["ended_at"] - result["started_at"]) * 1000,

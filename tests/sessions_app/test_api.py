@@ -213,12 +213,19 @@ def test_max_duration_ends_an_active_session(api, live):
 
 
 def test_activity_keeps_a_session_alive(api, live):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     sid = start(api, idle_timeout_minutes=1)["session_id"]
-    live.worker.clock_offset = 30
-    api.get(f"/sessions/{sid}/cookies")  # activity moves last_accessed_at to now
-    live.worker.clock_offset = 45
-    wait_until(lambda: False, timeout=2)
+    # 50 s without activity...
+    BrowserSession.objects.filter(pk=sid).update(last_accessed_at=timezone.now() - timedelta(seconds=50))
+    api.get(f"/sessions/{sid}/cookies")  # ...then a command: activity
+    live.worker.clock_offset = 30  # 80 s after the old activity, 30 s after the new one
+    wait_until(lambda: False, timeout=2.5)
     assert api.get(f"/sessions/{sid}").json()["status"] == "active"
+    live.worker.clock_offset = 61
+    assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
 
 
 def test_stopping_a_timed_out_session_says_already_closed(api, live):
