@@ -1,0 +1,748 @@
+# ruff: noqa: T201  (benchmarks report on stdout)
+"""Perception latency: observe, fill, click, scrape and screenshot, through our API, in-process,
+with raw Playwright and with the open-source notte package, on the same test pages.
+
+Variants, for each operation:
+- ours API: what a client sees. An HTTP call over a keep-alive connection, through the channel
+  layer to the embedded worker, and back.
+- ours in-process: the same browser work, called directly on the worker's loop for the same
+  session (browser/perception/observe.observe, actions.execute, scrape.scrape_page,
+  page.screenshot). There is no HTTP and no channel. The gap between this and the API figure is
+  our overhead.
+- raw: plain Playwright on a Chromium launched by this script with the worker's executable and
+  flags. For observe there are two: aria_snapshot (ready-made) and a naive locator walk.
+- raw, on notte's Chromium: the same raw calls on the Chromium notte uses. That one is full
+  Chromium, not headless-shell, so this row tells the browser's share of notte's figures.
+- notte: the `notte` package in its own virtualenv (var/bench-peers/notte-venv, made here on
+  first use), driven by bench/peers/notte_peer.py in a subprocess. It runs on a local Chromium
+  in remote-debugging mode, through notte's `cdp_url` option. It is offline, with telemetry off.
+  Its observe lists only the controls in the viewport by default; "notte, whole page" lists them all.
+
+Every variant keeps one session (or page) parked on each test page. The rounds interleave the
+operations and the variants. The order of the variants rotates from one round to the next, and
+each measurement starts after a short pause. Warm-up rounds are dropped.
+
+Run: .venv/bin/python bench/perception.py [--runs 30] [--warmup 5] [--no-notte]
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
+SETTLE = 0.1  # s of quiet before each measurement: an execute's step recording runs after its reply
+PEER_DIR = common.ROOT / "var" / "bench-peers"
+NOTTE_VENV = PEER_DIR / "notte-venv"
+# lxml_html_clean: notte's scrape imports lxml.html.clean, which lxml no longer ships.
+NOTTE_PACKAGES = ["notte", "lxml_html_clean"]
+NOTTE_PEER = Path(__file__).resolve().parent / "peers" / "notte_peer.py"
+PORT_MODE_CHROMIUM = "/usr/bin/chromium"
+# The worker's default viewport; the port-mode Chromium's window has the same size.
+VIEWPORT = {"width": 1280, "height": 1080}
+
+# Issue 3's goals, for the API p50 (observe: on controls.html).
+GOALS_MS = {
+    "observe_controls": 15.0,
+    "fill": 10.0,
+    "click": 40.0,
+    "scrape": 20.0,
+    "screenshot": 35.0,
+}
+OBSERVE_VS_NOTTE_GOAL = 10.0  # ours at least 10x faster than notte on observe
+
+
+@dataclass(frozen=True)
+class Op:
+    key: str
+    kind: str  # observe | fill | click | scrape | screenshot
+    page: str  # login | controls | article (tests/site/<page>.html)
+    label: str
+
+    @property
+    def goal(self) -> float | None:
+        return GOALS_MS.get(self.key, GOALS_MS.get(self.kind))
+
+
+OPS = [
+    Op("observe_controls", "observe", "controls", "observe controls.html (200 controls)"),
+    Op("observe_login", "observe", "login", "observe login.html"),
+    Op("observe_article", "observe", "article", "observe article.html (34 KB)"),
+    Op("fill_login", "fill", "login", "fill #email, login.html"),
+    Op("fill_controls", "fill", "controls", "fill #qty-1, controls.html"),
+    Op("click_login", "click", "login", "click #toggle-password, login.html"),
+    Op("click_controls", "click", "controls", "click #restock-7, controls.html"),
+    Op("scrape_article", "scrape", "article", "scrape article.html to markdown"),
+    Op("screenshot_article", "screenshot", "article", "screenshot JPEG q60, article.html"),
+]
+PAGES = ("login", "controls", "article")
+# The element each page's fill and click act on (HTML id), and how our observe describes it.
+TARGETS = {
+    "login": {"fill": "email", "click": "toggle-password"},
+    "controls": {"fill": "qty-1", "click": "restock-7"},
+}
+OUR_DESCRIPTIONS = {
+    "email": 'name="email"',
+    "toggle-password": 'aria-label="Show password"',
+    "qty-1": 'name="qty-1"',
+    "restock-7": ">Restock bin 7<",
+}
+VARIANTS = {
+    "api": "ours: API",
+    "direct": "ours: in-process",
+    "raw": "raw Playwright",
+    "raw_naive": "raw: locators + boxes",
+    "raw_full": "raw, on notte's Chromium",
+    "notte": "notte",
+    "notte_all": "notte, whole page",
+}
+DETAILS_SHOWN = ("actions", "elements", "chars", "markdown_chars", "bytes")  # the table's "result"
+RAW_LABELS = {
+    "observe": "aria_snapshot(mode='ai', boxes=True)",
+    "fill": "locator.fill",
+    "click": "locator.click",
+    "scrape": "page.content() + html2text",
+    "screenshot": "page.screenshot(jpeg, 60)",
+}
+
+
+def variants_for(op: Op, notte_ok: bool, raw_full: bool) -> list[str]:
+    names = ["api", "direct", "raw"]
+    if op.kind == "observe":
+        names.append("raw_naive")
+    if raw_full:
+        names.append("raw_full")
+    if notte_ok:
+        names.append("notte")
+        if op.kind == "observe":
+            names.append("notte_all")
+    return names
+
+
+def fill_value(page: str, round_no: int) -> str:
+    return f"user{round_no}@example.com" if page == "login" else str(round_no)
+
+
+# -- ours: through the API and in-process ----------------------------------------------------------
+
+
+class Ours:
+    """One API session parked on each test page, driven over HTTP or directly on the worker."""
+
+    def __init__(self, live, key: str, site):
+        self.live = live
+        self.api = live.api_url
+        self.client = common.api_client(key)
+        self.sessions: dict[str, str] = {}
+        self.ids: dict[str, dict[str, str]] = {}
+        for page in PAGES:
+            started = self.post(
+                "/sessions/start", {"idle_timeout_minutes": 15, "max_duration_minutes": 60}
+            )
+            session_id = started.json()["session_id"]
+            self.sessions[page] = session_id
+            goto = self.post(
+                f"/sessions/{session_id}/page/execute",
+                {"type": "goto", "url": site.page(f"{page}.html")},
+            )
+            assert goto.json()["success"], goto.text
+            actions = self.observe_actions(page)
+            if page in TARGETS:
+                self.ids[page] = {
+                    kind: self.find_id(actions, html_id) for kind, html_id in TARGETS[page].items()
+                }
+
+    def post(self, path: str, body: dict):
+        response = self.client.post(f"{self.api}{path}", json=body, timeout=60)
+        if not response.ok:
+            raise RuntimeError(f"POST {path}: {response.status_code} {response.text[:300]}")
+        return response
+
+    def observe_actions(self, page: str) -> list[dict]:
+        body = self.post(
+            f"/sessions/{self.sessions[page]}/page/observe", {"max_nb_actions": 500}
+        ).json()
+        return body["space"]["interaction_actions"]
+
+    @staticmethod
+    def find_id(actions: list[dict], html_id: str) -> str:
+        marker = OUR_DESCRIPTIONS[html_id]
+        for action in actions:
+            if marker in action["description"]:
+                return action["id"]
+        raise LookupError(f"our observe lists no action for #{html_id}")
+
+    def action(self, op: Op, round_no: int) -> dict:
+        node_id = self.ids[op.page][op.kind]
+        if op.kind == "fill":
+            return {"type": "fill", "id": node_id, "value": fill_value(op.page, round_no)}
+        return {"type": "click", "id": node_id}
+
+    def via_api(self, op: Op, round_no: int) -> tuple[float, dict]:
+        base = f"{self.api}/sessions/{self.sessions[op.page]}/page"
+        match op.kind:
+            case "observe":
+                path, body = "observe", {"max_nb_actions": 500}
+            case "fill" | "click":
+                path, body = "execute", self.action(op, round_no)
+            case "scrape":
+                path, body = "scrape", {"only_main_content": False, "scrape_links": True}
+            case _:
+                path, body = "screenshot", {"type": "jpeg", "quality": 60}
+        t0 = time.perf_counter()
+        response = self.client.post(f"{base}/{path}", json=body, timeout=60)
+        ms = (time.perf_counter() - t0) * 1000
+        response.raise_for_status()
+        if op.kind == "screenshot":
+            return ms, {"bytes": len(response.content)}
+        data = response.json()
+        if op.kind == "observe":
+            return ms, {
+                "actions": len(data["space"]["interaction_actions"]),
+                "response_bytes": len(response.content),
+            }
+        if op.kind == "scrape":
+            return ms, {"markdown_chars": len(data["markdown"])}
+        if not data["success"]:
+            raise RuntimeError(f"{op.key} through the API failed: {data['message']}")
+        return ms, {}
+
+    def in_process(self, op: Op, round_no: int) -> tuple[float, dict]:
+        """The browser layer, called on the worker's own loop; timed there, so the hop is not in it."""
+        from browser.perception.actions import ActionContext, execute
+        from browser.perception.observe import observe
+        from browser.scrape import ScrapeOptions, scrape_page
+
+        session = self.live.worker.pool.get(self.sessions[op.page])
+        action = self.action(op, round_no) if op.kind in ("fill", "click") else None
+
+        async def work() -> tuple[float, dict]:
+            t0 = time.perf_counter()
+            if op.kind == "observe":
+                observation, _ = await observe(
+                    session.page, session.tabs, frame_cache=session.frames
+                )
+                detail = {"actions": len(observation.actions)}
+            elif action is not None:
+                outcome = await execute(session, action, ActionContext())
+                if not outcome.success:
+                    raise RuntimeError(f"{op.key} in-process failed: {outcome.message}")
+                detail = {}
+            elif op.kind == "scrape":
+                result = await scrape_page(
+                    session.page, ScrapeOptions(only_main_content=False, scrape_links=True)
+                )
+                detail = {"markdown_chars": len(result.markdown)}
+            else:
+                detail = {"bytes": len(await session.page.screenshot(type="jpeg", quality=60))}
+            return (time.perf_counter() - t0) * 1000, detail
+
+        return self.live.call(work)
+
+    def close(self) -> None:
+        for session_id in self.sessions.values():
+            self.client.delete(f"{self.api}/sessions/{session_id}/stop", timeout=60)
+        self.client.close()
+
+
+# -- raw Playwright -------------------------------------------------------------------------------
+
+
+NAIVE_SELECTOR = "button, a[href], input, select, textarea, [role][tabindex]"
+
+
+class Raw:
+    """Plain Playwright: one context and page per test page. By default on a Chromium launched
+    with the worker's executable and flags; with cdp_url, on the port-mode Chromium notte uses."""
+
+    def __init__(self):
+        self.pages = {}
+        self.contexts = []
+
+    async def start(self, site, *, home: Path | None = None, cdp_url: str | None = None) -> None:
+        from playwright.async_api import async_playwright
+
+        from browser.launcher import minimal_env
+        from sessions_app.worker.config import launch_config
+
+        self.playwright = await async_playwright().start()
+        if cdp_url:
+            self.executable = PORT_MODE_CHROMIUM
+            self.browser = await self.playwright.chromium.connect_over_cdp(cdp_url)
+        else:
+            config = launch_config()
+            self.executable = config.headless_shell_path or config.chromium_path
+            self.browser = await self.playwright.chromium.launch(
+                executable_path=self.executable,
+                headless=True,
+                args=config.flags,
+                env=minimal_env(home),
+            )
+        self.version = self.browser.version
+        for page in PAGES:
+            context = await self.browser.new_context(viewport=VIEWPORT)
+            self.contexts.append(context)
+            self.pages[page] = await context.new_page()
+            await self.pages[page].goto(site.page(f"{page}.html"))
+
+    async def run(self, op: Op, round_no: int, *, naive: bool = False) -> tuple[float, dict]:
+        import html2text
+
+        page = self.pages[op.page]
+        t0 = time.perf_counter()
+        if op.kind == "observe" and naive:
+            elements = await page.locator(NAIVE_SELECTOR).all()
+            boxes = [await element.bounding_box() for element in elements]
+            detail = {"elements": len(boxes)}
+        elif op.kind == "observe":
+            snapshot = await page.aria_snapshot(mode="ai", boxes=True)
+            detail = {"chars": len(snapshot)}
+        elif op.kind == "fill":
+            await page.locator(f"#{TARGETS[op.page]['fill']}").fill(fill_value(op.page, round_no))
+            detail = {}
+        elif op.kind == "click":
+            await page.locator(f"#{TARGETS[op.page]['click']}").click()
+            detail = {}
+        elif op.kind == "scrape":
+            converter = html2text.HTML2Text(baseurl=page.url)
+            markdown = converter.handle(await page.content())
+            detail = {"markdown_chars": len(markdown)}
+        else:
+            detail = {"bytes": len(await page.screenshot(type="jpeg", quality=60))}
+        return (time.perf_counter() - t0) * 1000, detail
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+        if self.executable != PORT_MODE_CHROMIUM:  # that one is notte's: Notte.stop ends it
+            await self.browser.close()
+        await self.playwright.stop()
+
+
+# -- notte, in its own virtualenv and process -------------------------------------------------------
+
+
+class PeerUnavailable(Exception):
+    pass
+
+
+class Notte:
+    """notte in a subprocess (bench/peers/notte_peer.py) on a port-mode Chromium started here.
+
+    If notte cannot be installed or started, `reason` says why and the benchmark goes on without it.
+    """
+
+    def __init__(self):
+        self.status = "not run"
+        self.reason: str | None = None
+        self.version: str | None = None
+        self.browser_version: str | None = None
+        self.cdp_url: str | None = None
+        self.errors: dict[str, list[str]] = {}
+        self.chromium: subprocess.Popen | None = None
+        self.peer: subprocess.Popen | None = None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def start(self, site, profile_dir: Path) -> None:
+        try:
+            python = self.install()
+            self.cdp_url = self.start_chromium(profile_dir)
+            self.start_peer(python, self.cdp_url, site.url)
+            self.status = "ok"
+        except PeerUnavailable as exc:
+            self.status, self.reason = "unavailable", str(exc)
+            self.stop()
+
+    def install(self) -> Path:
+        """notte and lxml_html_clean in var/bench-peers/notte-venv: notte's pins conflict with ours."""
+        python = NOTTE_VENV / "bin" / "python"
+        if not python.exists():
+            print(
+                f"creating {NOTTE_VENV.relative_to(common.ROOT)} for the notte peer ...", flush=True
+            )
+            made = subprocess.run(
+                [sys.executable, "-m", "venv", str(NOTTE_VENV)], capture_output=True, text=True
+            )
+            if made.returncode:
+                raise PeerUnavailable(
+                    f"could not create a virtualenv for notte: {made.stderr.strip()[-300:]}"
+                )
+        probe = [str(python), "-c", "import notte_browser, lxml_html_clean"]
+        if subprocess.run(probe, capture_output=True).returncode:
+            log = PEER_DIR / "notte-install.log"
+            print(
+                f"pip install {' '.join(NOTTE_PACKAGES)} into the notte virtualenv (log: {log}) ...",
+                flush=True,
+            )
+            with log.open("w") as out:
+                installed = subprocess.run(
+                    [str(python), "-m", "pip", "install", *NOTTE_PACKAGES],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    timeout=1800,
+                )
+            if installed.returncode:
+                tail = " | ".join(log.read_text().strip().splitlines()[-3:])
+                raise PeerUnavailable(f"pip install notte failed: {tail[-400:]}")
+            if subprocess.run(probe, capture_output=True).returncode:
+                raise PeerUnavailable("notte was installed but cannot be imported")
+        return python
+
+    def start_chromium(self, profile_dir: Path) -> str:
+        """Debian's Chromium in remote-debugging mode: only for this peer, stopped at the end."""
+        import requests
+
+        from tests.live import free_port
+
+        if not Path(PORT_MODE_CHROMIUM).exists():
+            raise PeerUnavailable(f"{PORT_MODE_CHROMIUM} is not installed")
+        port = free_port()
+        self.chromium = subprocess.Popen(
+            [
+                PORT_MODE_CHROMIUM,
+                "--headless",
+                f"--remote-debugging-port={port}",
+                "--remote-debugging-address=127.0.0.1",
+                "--disable-background-networking",
+                "--no-sandbox",
+                f"--user-data-dir={profile_dir}",
+                f"--window-size={VIEWPORT['width']},{VIEWPORT['height']}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        cdp_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                self.browser_version = requests.get(f"{cdp_url}/json/version", timeout=1).json()[
+                    "Browser"
+                ]
+                return cdp_url
+            except (requests.RequestException, ValueError):
+                time.sleep(0.1)
+        raise PeerUnavailable(f"{PORT_MODE_CHROMIUM} did not open its debugging port")
+
+    def start_peer(self, python: Path, cdp_url: str, site_url: str) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env["DISABLE_TELEMETRY"] = "true"
+        self.stderr_log = PEER_DIR / "notte-peer.log"
+        self.peer = subprocess.Popen(
+            [str(python), str(NOTTE_PEER), "--cdp-url", cdp_url, "--site", site_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr_log.open("w"),
+            text=True,
+            env=env,
+            cwd=PEER_DIR,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        ready = self.receive(timeout=180)
+        if not ready.get("ready"):
+            raise PeerUnavailable(f"notte could not open its sessions: {ready.get('error')}")
+        self.version = ready["version"]
+
+    def _read(self) -> None:
+        assert self.peer and self.peer.stdout
+        for line in self.peer.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def receive(self, timeout: float) -> dict:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise PeerUnavailable(f"the notte peer did not answer within {timeout:.0f} s") from None
+        if line is None:
+            raise PeerUnavailable(f"the notte peer exited (see {self.stderr_log})")
+        return json.loads(line)
+
+    def run(self, op: Op, round_no: int, *, whole_page: bool = False) -> tuple[float, dict] | None:
+        """notte's time for the op, as the peer measured it; None if it failed."""
+        assert self.peer and self.peer.stdin
+        name = "observe_all" if whole_page else op.kind
+        self.peer.stdin.write(json.dumps({"op": name, "page": op.page, "round": round_no}) + "\n")
+        self.peer.stdin.flush()
+        try:
+            answer = self.receive(timeout=120)
+        except PeerUnavailable as exc:
+            self.status, self.reason = "failed", f"during {op.key}: {exc}"
+            return None
+        if "error" in answer:
+            self.errors.setdefault(op.key, []).append(answer["error"])
+            return None
+        return answer["ms"], answer.get("detail", {})
+
+    def stop(self) -> None:
+        if self.peer and self.peer.poll() is None:
+            try:
+                self.peer.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                self.peer.stdin.flush()
+                self.peer.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.peer.kill()
+                self.peer.wait(10)
+        if self.chromium and self.chromium.poll() is None:
+            self.chromium.terminate()
+            try:
+                self.chromium.wait(10)
+            except subprocess.TimeoutExpired:
+                self.chromium.kill()
+                self.chromium.wait(10)
+        if self.chromium:
+            # It runs in a process group of its own: end what it left behind (renderers, zygote).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.chromium.pid, signal.SIGKILL)
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+async def measure(
+    ours: Ours, raws: dict[str, Raw], notte: Notte, runs: int, warmup: int
+) -> tuple[dict, dict]:
+    samples: dict[str, dict[str, list[float]]] = {op.key: {} for op in OPS}
+    details: dict[str, dict[str, dict]] = {op.key: {} for op in OPS}
+    for round_no in range(warmup + runs):
+        for op in OPS:
+            names = variants_for(op, notte.ok, "raw_full" in raws)
+            shift = round_no % len(names)
+            for name in names[shift:] + names[:shift]:
+                await asyncio.sleep(SETTLE)
+                if name == "api":
+                    result = ours.via_api(op, round_no)
+                elif name == "direct":
+                    result = ours.in_process(op, round_no)
+                elif name == "raw_naive":
+                    result = await raws["raw"].run(op, round_no, naive=True)
+                elif name.startswith("raw"):
+                    result = await raws[name].run(op, round_no)
+                elif notte.ok:
+                    result = notte.run(op, round_no, whole_page=name == "notte_all")
+                else:
+                    result = None  # notte failed during this run
+                if result is None:
+                    continue
+                ms, detail = result
+                details[op.key][name] = detail
+                if round_no >= warmup:
+                    samples[op.key].setdefault(name, []).append(ms)
+        if round_no == warmup - 1 or (round_no + 1) % 10 == 0:
+            print(f"  round {round_no + 1}/{warmup + runs}", flush=True)
+    return samples, details
+
+
+def ratios_over(stats: dict, base: str) -> dict:
+    """base / each other variant, at p50 and p95: below 1 means `base` is faster."""
+    ours = stats[base]
+    return {
+        name: {p: ours[p] / s[p] for p in ("p50", "p95")}
+        for name, s in stats.items()
+        if name != base
+    }
+
+
+def report(
+    samples: dict, details: dict, raws: dict[str, Raw], notte: Notte, runs: int, warmup: int
+) -> dict:
+    summaries = {
+        op.key: {name: common.summary(v) for name, v in samples[op.key].items()} for op in OPS
+    }
+    rows, goals = [], {}
+    for op in OPS:
+        stats = summaries[op.key]
+        api = stats["api"]
+        goal_cell = ""
+        if op.goal is not None:
+            met = api["p50"] <= op.goal
+            goals[op.key] = {"p50_ms": op.goal, "met": met}
+            goal_cell = f"<= {op.goal:.0f} {'met' if met else 'MISSED'}"
+        rows.append([op.label, "", "", "", "", "", ""])
+        for name, label in VARIANTS.items():
+            if name not in stats:
+                continue
+            if name == "raw":
+                label = f"raw: {RAW_LABELS[op.kind]}"
+            s = stats[name]
+            shown = details[op.key].get(name, {})
+            detail = ", ".join(f"{k} {v}" for k, v in shown.items() if k in DETAILS_SHOWN)
+            ratio = f"{api['p50'] / s['p50']:.2f} / {api['p95'] / s['p95']:.2f}"
+            rows.append(
+                [
+                    f"  {label}",
+                    s["n"],
+                    s["p50"],
+                    s["p95"],
+                    goal_cell if name == "api" else "",
+                    "" if name == "api" else ratio,
+                    detail,
+                ]
+            )
+        if "notte" not in stats:
+            rows.append(
+                ["  notte", "", "", "", "", "", f"{notte.status}: {notte.reason or ''}"[:70]]
+            )
+
+    observe_vs_notte = None
+    observe = summaries["observe_controls"]
+    if "notte" in observe:
+        speedup = observe["notte"]["p50"] / observe["api"]["p50"]
+        observe_vs_notte = {
+            "speedup_p50": speedup,
+            "speedup_p50_whole_page": observe["notte_all"]["p50"] / observe["api"]["p50"],
+            "speedup_p50_in_process": observe["notte"]["p50"] / observe["direct"]["p50"],
+            "goal": OBSERVE_VS_NOTTE_GOAL,
+            "met": speedup >= OBSERVE_VS_NOTTE_GOAL,
+        }
+
+    raw = raws["raw"]
+    print(
+        f"\nPerception, ms ({runs} rounds after {warmup} warm-up; operations and variants interleaved)"
+    )
+    print(f"ours and raw: {raw.executable} {raw.version}")
+    if notte.version:
+        print(
+            f"notte {notte.version} and 'raw, on notte's Chromium': {PORT_MODE_CHROMIUM} "
+            f"({notte.browser_version}) in remote-debugging mode; notte via cdp_url, telemetry off"
+        )
+    if not notte.ok:
+        print(f"notte: {notte.status.upper()}: {notte.reason}")
+    common.print_table(
+        [
+            "operation / variant",
+            "n",
+            "p50",
+            "p95",
+            "goal (API p50)",
+            "ours API / this, p50 / p95",
+            "result",
+        ],
+        rows,
+    )
+    if observe_vs_notte:
+        o = observe_vs_notte
+        print(
+            f"\nobserve controls.html, p50: ours (API) is {o['speedup_p50']:.1f}x faster than notte "
+            f"(goal >= {OBSERVE_VS_NOTTE_GOAL:.0f}x: {'met' if o['met'] else 'MISSED'}); "
+            f"{o['speedup_p50_whole_page']:.1f}x than notte listing the whole page; "
+            f"in-process {o['speedup_p50_in_process']:.1f}x"
+        )
+    for key, errors in notte.errors.items():
+        print(f"notte {key}: {len(errors)} failed, e.g. {errors[0][:200]}")
+    if notte.status == "failed":
+        print(f"notte FAILED mid-run: {notte.reason}")
+
+    return {
+        "benchmark": "perception",
+        **common.environment(raw.executable, raw.version),
+        "parameters": {
+            "runs": runs,
+            "warmup": warmup,
+            "settle_seconds": SETTLE,
+            "viewport": VIEWPORT,
+            "operations": {op.key: op.label for op in OPS},
+            "variants": VARIANTS,
+            "raw_labels": RAW_LABELS,
+            "raw_observe_naive_selector": NAIVE_SELECTOR,
+            "targets": TARGETS,
+        },
+        "notte": {
+            "status": notte.status,
+            "reason": notte.reason,
+            "version": notte.version,
+            "browser": PORT_MODE_CHROMIUM,
+            "browser_version": notte.browser_version,
+            "errors": notte.errors,
+        },
+        "goals_ms": goals,
+        "observe_vs_notte": observe_vs_notte,
+        "summary_ms": summaries,
+        "ratio_ours_api_over": {key: ratios_over(stats, "api") for key, stats in summaries.items()},
+        "ratio_ours_in_process_over": {
+            key: ratios_over(stats, "direct") for key, stats in summaries.items()
+        },
+        "details": details,
+        "samples_ms": samples,
+    }
+
+
+async def with_raw(
+    ours: Ours, notte: Notte, site, home: Path, args
+) -> tuple[dict[str, Raw], dict, dict]:
+    raws = {"raw": Raw(), "raw_full": Raw()}
+    try:
+        await raws["raw"].start(site, home=home)
+        if notte.ok:
+            await raws["raw_full"].start(site, cdp_url=notte.cdp_url)
+        else:
+            del raws["raw_full"]
+        samples, details = await measure(ours, raws, notte, args.runs, args.warmup)
+    finally:
+        for raw in raws.values():
+            if getattr(raw, "playwright", None):
+                await raw.close()
+    return raws, samples, details
+
+
+def run(args) -> dict:
+    from tests.support.site import TestSite
+
+    with TestSite() as site, tempfile.TemporaryDirectory(prefix="perception-bench-") as scratch:
+        allow = f"127.0.0.1:{site.port},localhost:{site.port}"  # the egress proxy refuses loopback otherwise
+        tmp = common.bootstrap_django(PERISCOPE_EGRESS_ALLOW=allow)
+        notte = Notte()
+        try:
+            key = common.create_api_key()
+            live = common.start_live_server()
+            try:
+                ours = Ours(live, key, site)
+                if args.notte:
+                    PEER_DIR.mkdir(parents=True, exist_ok=True)
+                    notte.start(site, Path(scratch) / "notte-profile")
+                    if not notte.ok:
+                        print(f"notte unavailable: {notte.reason}", flush=True)
+                else:
+                    notte.status, notte.reason = "skipped", "--no-notte"
+                raws, samples, details = asyncio.run(
+                    with_raw(ours, notte, site, Path(scratch) / "raw-home", args)
+                )
+                ours.close()
+            finally:
+                notte.stop()
+                live.stop()
+            return report(samples, details, raws, notte, args.runs, args.warmup)
+        finally:
+            common.cleanup(tmp)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--no-notte", dest="notte", action="store_false", help="skip the notte peer"
+    )
+    args = parser.parse_args()
+    common.write_results("perception", run(args))
+
+
+if __name__ == "__main__":
+    main()
