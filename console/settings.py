@@ -94,8 +94,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Static files from the process itself, so `make run` (DEBUG off) has its CSS and htmx.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -199,8 +197,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-WHITENOISE_USE_FINDERS = True  # serve from the apps' static dirs; no collectstatic step needed
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic's target; whitenoise warns if absent
+
 MEDIA_ROOT = Path(env_str("PERISCOPE_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 

@@ -5,8 +5,10 @@ exceptions: the API answers them with HTTP 200, as Notte does.
 """
 
 import asyncio
+import contextlib
 import json
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from browser.session import BrowserSession
 from browser.url_policy import navigation_refusal
 
 DEFAULT_TIMEOUT_MS = 15000
+_HANDLES: ContextVar[list[ElementHandle]] = ContextVar("periscope_action_handles")
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 FILL_TYPES = {"fill", "multi_factor_fill", "fallback_fill"}
 FORM_FIELDS = {
@@ -57,6 +60,7 @@ async def execute(session: BrowserSession, action: dict[str, Any], ctx: ActionCo
     handler = HANDLERS.get(kind)
     if handler is None:
         return ActionOutcome(False, f"action type '{kind}' is not supported by this server")
+    handles = _HANDLES.set([])
     try:
         outcome = await handler(session, action, timeout_ms, ctx)
     except ActionFailed as exc:
@@ -68,6 +72,11 @@ async def execute(session: BrowserSession, action: dict[str, Any], ctx: ActionCo
     finally:
         if session.frames:
             session.frames.touched()
+        for handle in _HANDLES.get():
+            # Handles pin their element in the page until disposed; the page may live for hours.
+            with contextlib.suppress(PlaywrightError):
+                await handle.dispose()
+        _HANDLES.reset(handles)
     return outcome
 
 
@@ -107,6 +116,10 @@ async def _handle_for(ref: NodeRef) -> ElementHandle | None:
     except PlaywrightError:
         return None
     element = handle.as_element()
+    if element is None:
+        await handle.dispose()
+    else:
+        _HANDLES.get().append(element)
     return element
 
 
@@ -125,7 +138,9 @@ async def _by_selector(page: Page, selector: Any, timeout_ms: int) -> ElementHan
         await locator.wait_for(state="attached", timeout=timeout_ms)
     except PlaywrightTimeout:
         raise ActionFailed(f"no element matches selector {selector!r}") from None
-    return await locator.element_handle(timeout=timeout_ms)
+    handle = await locator.element_handle(timeout=timeout_ms)
+    _HANDLES.get().append(handle)
+    return handle
 
 
 def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
@@ -137,7 +152,7 @@ def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
 
 async def _click(session, action, timeout_ms, ctx):
     handle, ref = await _element(session, action, timeout_ms)
-    text = (await handle.text_content() or "").strip()[:80]
+    text = ref.name if ref else (await handle.text_content() or "").strip()[:80]
     await handle.click(timeout=timeout_ms)
     await session.settled()
     return ActionOutcome(True, f"Clicked on the element with text label: {text or _label(ref, action)}")

@@ -44,6 +44,7 @@ class NodeRef:
     iframe_path: list[str]
     parent_id: str | None = None
     option_value: str | None = None
+    name: str = ""
 
 
 @dataclass(slots=True)
@@ -106,7 +107,7 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
             snapshot.refs[node_id] = NodeRef(
                 frame=frame, index=node["i"], role=node["role"], tag=node["tag"], css=node["css"],
                 shadow_hosts=node["hosts"], iframe_path=path, parent_id=parent_id,
-                option_value=node["attrs"].get("value") if letter == "O" else None,
+                option_value=node["attrs"].get("value") if letter == "O" else None, name=node["name"],
             )
             rendering = _render(node)
             lines.append(f"{node_id}[:]{rendering}")

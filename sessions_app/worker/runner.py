@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,16 @@ from .layers import worker_layers
 log = logging.getLogger(__name__)
 
 REAPER_INTERVAL = 1.0
+
+
+@dataclass(slots=True)
+class PendingStep:
+    """An executed action whose step row waits for its screenshot."""
+
+    index: int
+    action: dict[str, Any]
+    result: dict[str, Any]
+    done_at: float
 
 
 class Worker:
@@ -59,7 +70,7 @@ class Worker:
         self._room = asyncio.Condition()
         self._locks: dict[str, asyncio.Lock] = {}
         self._step_counters: dict[str, int] = {}
-        self._pending_steps: dict[str, tuple[int, dict[str, Any], dict[str, Any]]] = {}
+        self._pending_steps: dict[str, PendingStep] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -193,17 +204,12 @@ class Worker:
         session_id = message.get("session_id", "")
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:
+            # A step still waiting for its screenshot takes what is on screen now, before this
+            # command changes it.
+            if session_id in self._pending_steps:
+                await self._settle_step(session_id, self._pending_steps.pop(session_id))
             try:
                 reply = await self._dispatch(message)
-                await self._reply(layer, message, reply)
-                reply = None
-                # Still holding the session's lock, so the step's screenshot shows this action's
-                # result, not the next one's; the caller already has its answer.
-                if session_id in self._pending_steps:
-                    try:
-                        await self._record_step(session_id, *self._pending_steps.pop(session_id))
-                    except Exception:
-                        log.exception("could not capture the step of %s", session_id)
             except SessionNotFound:
                 reply = failure(409, f"session {session_id} is no longer open on its worker; start a new one")
             except Exception as exc:
@@ -212,8 +218,10 @@ class Worker:
         if session_id not in self.pool.session_ids():
             self._locks.pop(session_id, None)
             self._step_counters.pop(session_id, None)
-        if reply is not None:
-            await self._reply(layer, message, reply)
+            self._pending_steps.pop(session_id, None)
+        await self._reply(layer, message, reply)
+        if session_id in self._pending_steps:
+            self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
 
     async def _dispatch(self, message: Command) -> Reply:
         assert self.pool
@@ -239,7 +247,7 @@ class Worker:
                 result = await page_commands.execute_action(
                     session, message["action"], allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
                 )
-                self._pending_steps[session_id] = (index, message["action"], result)
+                self._pending_steps[session_id] = PendingStep(index, message["action"], result, time.monotonic())
                 return ok(result)
             case "session.tabs":
                 return ok(await page_commands.tabs(self.pool.get(session_id)))
@@ -259,15 +267,30 @@ class Worker:
         self._step_counters[session_id] += 1
         return self._step_counters[session_id]
 
-    async def _record_step(self, session_id: str, index: int, action: dict[str, Any], result: dict[str, Any]) -> None:
-        """After the reply: the step's screenshot now, its row in the background."""
+    async def _finish_step(self, session_id: str, pending: PendingStep) -> None:
+        """The step's screenshot is the screencast's first frame after the action (or the
+        current one once the page had time to change): no capture on the hot path."""
         assert self.pool
         try:
             session = self.pool.get(session_id)
         except SessionNotFound:
             return
-        image = await page_commands.step_screenshot(session)
-        self._spawn(self._write_step(session_id, index, action, result, image))
+        if session.frames:
+            await session.frames.wait_next(after=pending.done_at)
+        if self._pending_steps.get(session_id) is not pending:
+            return  # the next command settled it already
+        del self._pending_steps[session_id]
+        await self._settle_step(session_id, pending)
+
+    async def _settle_step(self, session_id: str, pending: PendingStep) -> None:
+        assert self.pool
+        try:
+            session = self.pool.get(session_id)
+            # current_frame uses the screencast's frame if one arrived after the action, else captures.
+            image = await page_commands.step_screenshot(session)
+        except Exception:
+            image = b""
+        self._spawn(self._write_step(session_id, pending.index, pending.action, pending.result, image))
 
     async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
         try:

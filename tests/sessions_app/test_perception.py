@@ -390,3 +390,20 @@ def test_debug_tab_describes_each_tab(api, site, session):
     assert tab["metadata"]["url"].endswith("/article.html")
     assert tab["ws_url"].endswith(f"/cdp/{session}")
     assert api.get(f"/sessions/{session}/debug/tab", params={"tab_idx": 7}).status_code == 404
+
+
+def test_observe_screenshots_follow_the_page_and_steps_show_each_result(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/login.html")
+    login = observe(api, session)
+    again = observe(api, session)
+    assert again["screenshot"]["raw"] == login["screenshot"]["raw"]  # unchanged page, same picture
+    act(api, session, type="fill", id=by_name(login, "Email")["id"], value="visible@example.com")
+    filled = observe(api, session)
+    assert filled["screenshot"]["raw"] != login["screenshot"]["raw"]
+    act(api, session, type="goto", url=f"{site.url}/article.html")
+    article = observe(api, session)
+    assert article["screenshot"]["raw"] not in (login["screenshot"]["raw"], filled["screenshot"]["raw"])
+    images = wait_until(lambda: len(s := list(Step.objects.filter(session_id=session).order_by("index"))) == 3 and s,
+                        timeout=5)
+    pictures = [step.screenshot.read() for step in images]
+    assert len(set(pictures)) == 3
