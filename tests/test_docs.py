@@ -1,18 +1,24 @@
 import re
 
 import pytest
+import requests
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize("docs", ["/api/docs", "/api/v1/docs"])
-def test_api_docs_and_their_assets_are_served_locally(client, docs):
-    page = client.get(docs)
+def test_api_docs_and_their_assets_are_served_by_the_app_itself(live, docs):
+    page = requests.get(live.url + docs, timeout=10)
     assert page.status_code == 200
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.content.decode())
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text)
     assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
     for asset in assets:
-        response = client.get(asset)
-        assert response.status_code == 200, asset
+        assert requests.get(live.url + asset, timeout=10).status_code == 200, asset
+
+
+def test_console_css_and_htmx_are_served_with_debug_off(live, settings):
+    assert settings.DEBUG is False
+    login = requests.get(live.url + "/login/", timeout=10).text
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', login):
+        assert requests.get(live.url + asset, timeout=10).status_code == 200, asset
 
 
 @pytest.mark.django_db
