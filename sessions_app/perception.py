@@ -6,7 +6,6 @@ worker never waits on an LLM.
 
 import asyncio
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
@@ -15,15 +14,12 @@ from core import llm
 from core.errors import InvalidInput
 
 from .models import BrowserSession
+from .presenters import iso, observation_to_wire
 from .services import session_command
 
 MIN_ACTIONS_WAIT_SECONDS = 3.0
 WORD = re.compile(r"[a-z0-9]{2,}")
 STOP_WORDS = {"the", "to", "on", "in", "of", "and", "or", "a", "an", "for", "with", "my", "me", "find", "all", "this"}
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
 async def observe(*, session: BrowserSession, max_nb_actions: int, min_nb_actions: int | None,
@@ -44,20 +40,8 @@ async def observe(*, session: BrowserSession, max_nb_actions: int, min_nb_action
         await asyncio.sleep(0.25)  # the page is still building its controls
     if not instructions:
         return raw["json"]
-    actions = raw["actions"]
-    if instructions:
-        actions = await narrow(actions, instructions)
-    return {
-        "started_at": _iso(raw["started_at"]),
-        "ended_at": _iso(raw["ended_at"]),
-        "metadata": raw["metadata"],
-        "screenshot": raw["screenshot"],
-        "space": {
-            "description": raw["description"],
-            "interaction_actions": actions[:max_nb_actions],
-            "category": raw["category"],
-        },
-    }
+    actions = await narrow(raw["actions"], instructions)
+    return observation_to_wire(raw, actions[:max_nb_actions])
 
 
 async def narrow(actions: list[dict[str, Any]], instructions: str) -> list[dict[str, Any]]:
@@ -142,8 +126,8 @@ async def execute(*, session: BrowserSession, action: dict[str, Any]) -> dict[st
             response_format=action.get("response_format"),
         )
     reply: dict[str, Any] = {
-        "started_at": _iso(result["started_at"]),
-        "ended_at": _iso(result["ended_at"]),
+        "started_at": iso(result["started_at"]),
+        "ended_at": iso(result["ended_at"]),
         "action": action,
         "success": result["success"],
         "message": result["message"],

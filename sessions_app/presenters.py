@@ -1,6 +1,6 @@
 """Model -> wire dicts for the Notte and v1 APIs."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -139,3 +139,18 @@ def cookie_to_browser(cookie: dict[str, Any]) -> dict[str, Any]:
     if expires is not None and not cookie.get("session"):
         out["expires"] = float(expires)
     return out
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
+
+
+def observation_to_wire(raw: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A worker's observation (epoch times, all actions) as the Notte Observation."""
+    return {
+        "started_at": iso(raw["started_at"]),
+        "ended_at": iso(raw["ended_at"]),
+        "metadata": raw["metadata"],
+        "screenshot": raw["screenshot"],
+        "space": {"description": raw["description"], "interaction_actions": actions, "category": raw["category"]},
+    }

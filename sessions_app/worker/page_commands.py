@@ -3,7 +3,6 @@
 import asyncio
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from browser.perception.actions import FILL_TYPES, ActionContext, execute
@@ -11,30 +10,17 @@ from browser.perception.observe import PageChanged, observe
 from browser.scrape import scrape_page
 from browser.screencast import current_frame
 from browser.session import BrowserSession
+from sessions_app.presenters import observation_to_wire
 from sessions_app.scrape_html import scrape_options
 
 MASK = "********"
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
 async def observe_wire(session: BrowserSession, *, max_nb_actions: int) -> dict[str, Any]:
     """The Observation exactly as the API answers it, as one JSON string: big replies then
     cross the channel layer and the web process without being copied or encoded again."""
     raw = await observe_page(session)
-    wire = {
-        "started_at": _iso(raw["started_at"]),
-        "ended_at": _iso(raw["ended_at"]),
-        "metadata": raw["metadata"],
-        "screenshot": raw["screenshot"],
-        "space": {
-            "description": raw["description"],
-            "interaction_actions": raw["actions"][:max_nb_actions],
-            "category": raw["category"],
-        },
-    }
+    wire = observation_to_wire(raw, raw["actions"][:max_nb_actions])
     return {"count": len(raw["actions"]), "json": json.dumps(wire)}
 
 
