@@ -36,10 +36,18 @@ def _context(membership: Membership, **extra) -> dict:
     }
 
 
+NEW_KEY_SESSION_KEY = "periscope_new_api_key"
+
+
 @login_required
 @require_GET
 def team_detail(request: HttpRequest) -> HttpResponse:
-    return render(request, "teams_app/detail.html", _context(_membership(request)))
+    # A key created by the last POST is shown on this page once, then forgotten.
+    new_key = request.session.pop(NEW_KEY_SESSION_KEY, None)
+    response = render(request, "teams_app/detail.html", _context(_membership(request), new_key=new_key))
+    if new_key:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -100,18 +108,19 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 def key_create(request: HttpRequest) -> HttpResponse:
     actor = _membership(request)
     form = ApiKeyForm(request.POST)
-    new_key = None
     if form.is_valid():
         try:
-            _, new_key = services.api_key_create(
+            _, raw = services.api_key_create(
                 team=actor.team, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], actor=actor
             )
+            # Kept in the user's session only until the next page view shows it (once), so a
+            # refresh neither re-submits the form nor shows the key again.
+            request.session[NEW_KEY_SESSION_KEY] = raw
         except PeriscopeError as exc:
             messages.error(request, exc.message)
     else:
         messages.error(request, "Give the key a name and at least one scope")
-    # The raw key is rendered once, in this response, and never stored.
-    return render(request, "teams_app/detail.html", _context(actor, new_key=new_key))
+    return redirect("teams_app:detail")
 
 
 @login_required

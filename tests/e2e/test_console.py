@@ -194,6 +194,11 @@ def test_a_new_api_key_is_shown_once_works_and_stops_working_when_revoked(
     raw = box.inner_text().strip()
     assert raw.startswith("nk_")
     expect(page.get_by_text("it will not be shown again")).to_be_visible()
+    page.reload()  # a refresh neither creates a second key nor shows this one again
+    expect(page.locator("#new-key")).to_have_count(0)
+    from teams_app.models import ApiKey
+
+    assert ApiKey.objects.filter(team=team, name="ci-runner").count() == 1
 
     auth = {"Authorization": f"Bearer {raw}"}
     assert requests.get(f"{live.api_url}/sessions/", headers=auth, timeout=30).status_code == 200
