@@ -75,6 +75,13 @@
     return parts.join(" > ");
   }
 
+  function dialogOf(el) {
+    const dialog = el.closest('[role="dialog"], [role="alertdialog"], dialog[open]');
+    if (!dialog) return null;
+    const role = dialog.getAttribute("role") || "dialog";
+    return role + ":" + (nameOf(dialog, dialog.localName) || "").slice(0, 60);
+  }
+
   function record(el, tag, role, hosts, parent) {
     const rect = el.getBoundingClientRect();
     const attrs = {};
@@ -85,7 +92,7 @@
     const item = {
       i: nodes.length, tag, role, name: nameOf(el, tag), attrs,
       x: rect.x, y: rect.y, w: rect.width, h: rect.height,
-      css: cssPath(el), hosts, parent,
+      css: cssPath(el), hosts, parent, dialog: dialogOf(el),
     };
     if (tag === "input" && (el.type === "checkbox" || el.type === "radio")) item.checked = el.checked;
     if (el.getAttribute("aria-checked")) item.checked = el.getAttribute("aria-checked") === "true";

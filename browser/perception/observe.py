@@ -94,11 +94,19 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
             lines.append(f"### Content of iframe {result['url']}")
         ids_by_index: dict[int, str] = {}
         text_cursor = 0
+        dialog = None
         texts = result["texts"]
         for node in result["nodes"]:
             while text_cursor < len(texts) and texts[text_cursor]["before"] <= node["i"]:
                 lines.append(f"_[:]{texts[text_cursor]['text']}")
                 text_cursor += 1
+            if node.get("dialog") != dialog and node.get("parent") is None:
+                dialog = node.get("dialog")
+                if dialog:  # modal content gets its own block, as Notte renders it
+                    role, _, label = dialog.partition(":")
+                    lines.append(f"### Content of '{role}' component" + (f" {label}" if label else ""))
+                else:
+                    lines.append("### Page content")
             letter = LETTER_BY_ROLE.get(node["role"], "M")
             counters[letter] = counters.get(letter, 0) + 1
             node_id = f"{letter}{counters[letter]}"

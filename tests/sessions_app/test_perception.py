@@ -407,3 +407,10 @@ def test_observe_screenshots_follow_the_page_and_steps_show_each_result(api, sit
                         timeout=5)
     pictures = [step.screenshot.read() for step in images]
     assert len(set(pictures)) == 3
+
+
+def test_dialog_controls_get_their_own_block(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/dialog.html")
+    description = observe(api, session)["space"]["description"]
+    block = description.index("### Content of 'dialog' component Cookie consent")
+    assert description.index("Accept all") > block > description.index("Read the article")
