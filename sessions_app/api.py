@@ -8,7 +8,6 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from core.errors import InvalidInput, NotFound
-from core.pagination import paginate
 from teams_app.auth import ApiKeyAuth
 from teams_app.models import Scope
 
@@ -49,10 +48,9 @@ async def session_start(request: HttpRequest, body: SessionStartRequest | None =
 
 
 async def _list(request: HttpRequest, query: ListQuery):
-    sessions = await sync_to_async(lambda: list(
-        paginate(selectors.session_list_for_team(team=request.auth.team, only_active=query.only_active),
-                 page=query.page, page_size=query.page_size)
-    ))()
+    sessions = await selectors.asession_page_for_team(
+        team=request.auth.team, only_active=query.only_active, page=query.page, page_size=query.page_size
+    )
     return [session_to_wire(s, request) for s in sessions]
 
 

@@ -1,10 +1,8 @@
 """The v1 browser-sessions API (api-docs/003): same sessions, its own shapes and defaults."""
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from core.pagination import paginate
 from teams_app.auth import ApiKeyAuth
 from teams_app.models import Scope
 
@@ -38,10 +36,9 @@ async def create(request: HttpRequest, body: BrowserSessionCreateRequest | None 
 
 @router.get("/", response=list[BrowserSessionResponse], operation_id="listBrowserSessions")
 async def list_(request: HttpRequest, query: Query[V1ListQuery]):
-    sessions = await sync_to_async(lambda: list(
-        paginate(selectors.session_list_for_team(team=request.auth.team, only_active=query.only_active),
-                 page=query.page, page_size=query.page_size)
-    ))()
+    sessions = await selectors.asession_page_for_team(
+        team=request.auth.team, only_active=query.only_active, page=query.page, page_size=query.page_size
+    )
     return [session_to_v1(s) for s in sessions]
 
 

@@ -1,8 +1,10 @@
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.db.models import Count, QuerySet
 
 from core.errors import NotFound
+from core.pagination import paginate
 from teams_app.models import Team
 
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, Step
@@ -48,6 +50,14 @@ def session_list_for_team(*, team: Team, only_active: bool = False, status: str 
     if status:
         sessions = sessions.filter(status=status)
     return sessions.order_by("-created_at")
+
+
+async def asession_page_for_team(
+    *, team: Team, only_active: bool, page: int, page_size: int
+) -> list[BrowserSession]:
+    """One page of the team's sessions, newest first (both APIs' list endpoints)."""
+    sessions = session_list_for_team(team=team, only_active=only_active)
+    return await sync_to_async(lambda: list(paginate(sessions, page=page, page_size=page_size)))()
 
 
 def session_events(*, session: BrowserSession) -> list[SessionEvent]:
