@@ -185,6 +185,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sessions_app:list"
 LOGOUT_REDIRECT_URL = "login"
+# Request bodies above this answer 413 (API) or 400 (console forms) before they are read whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PERISCOPE_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -2,6 +2,8 @@
 orchestrate a state change that needs a browser worker (reserve row -> command -> result)."""
 
 import logging
+import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,19 +14,37 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, PeriscopeError, RateLimited
+from core.errors import Conflict, InvalidInput, PeriscopeError, RateLimited
 from teams_app.models import ApiKey, AuditAction, Team
 from teams_app.services import audit_record
 
-from . import rpc
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
-from .protocol import START_QUEUE
+from .schemas import Cookie
 from .start_options import StartOptions
+from .worker import client
+from .worker.protocol import START_QUEUE
 
 log = logging.getLogger(__name__)
 
 
 # -- sync writes ---------------------------------------------------------------------------------
+
+
+def live_session_count(*, team: Team) -> int:
+    return BrowserSession.objects.filter(team=team, status__in=LIVE_STATUSES).count()
+
+
+def team_cap_check(*, team: Team, extra: int = 0) -> None:
+    """Raise 429 when the team already runs as many browser contexts as it may. Call it inside a
+    transaction holding the team row's lock, so two starts cannot both take the last slot."""
+    live = live_session_count(team=team) + extra
+    cap = settings.PERISCOPE_TEAM_SESSION_CAP
+    if live >= cap:
+        raise RateLimited(
+            f"Team {team.name} already has {live} active sessions, the most it may run at once "
+            f"({cap}); stop one and try again",
+            headers={"Retry-After": "5"},
+        )
 
 
 @transaction.atomic
@@ -33,14 +53,7 @@ def session_reserve(
 ) -> BrowserSession:
     """Create the row in `starting`, within the team's concurrency cap (checked under a lock)."""
     Team.objects.select_for_update().filter(pk=team.pk).first()
-    live = BrowserSession.objects.filter(team=team, status__in=LIVE_STATUSES).count()
-    cap = settings.PERISCOPE_TEAM_SESSION_CAP
-    if live >= cap:
-        raise RateLimited(
-            f"Team {team.name} already has {live} active sessions, the most it may run at once "
-            f"({cap}); stop one and try again",
-            headers={"Retry-After": "5"},
-        )
+    team_cap_check(team=team)
     session = BrowserSession.objects.create(
         team=team,
         started_by_user=user if user and user.is_authenticated else None,
@@ -80,10 +93,6 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
     session.save(update_fields=["status", "closed_at", "error"])
     SessionEvent.objects.create(session=session, status=status, reason=reason[:300])
     return True
-
-
-def step_count(*, session_id: str) -> int:
-    return Step.objects.filter(session_id=session_id).count()
 
 
 def step_record(
@@ -178,16 +187,17 @@ async def session_start(
     """Reserve a slot, have a worker open the context, answer once the page is usable."""
     session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
     try:
-        await rpc.call(
+        await client.call(
             START_QUEUE,
-            {"type": "session.start", "session_id": str(session.id), "spec": options.browser_spec(str(session.id))},
+            {"type": "session.start", "session_id": str(session.id), "team_id": str(team.pk),
+             "spec": options.browser_spec(str(session.id))},
             wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:
-        # 4xx: the request could not be served: no trace of a session should stay live.
-        status = SessionStatus.ERROR
+        # The request could not be served: no trace of a session may stay live.
         await sync_to_async(session_mark_ended)(
-            session_id=str(session.id), status=status, reason=f"start failed: {exc.message}", error=exc.message
+            session_id=str(session.id), status=SessionStatus.ERROR, reason=f"start failed: {exc.message}",
+            error=exc.message,
         )
         raise
     await sync_to_async(_audit_session)(session, AuditAction.SESSION_STARTED, user, api_key)
@@ -207,8 +217,11 @@ async def session_stop(
             await sync_to_async(_audit_session)(session, AuditAction.SESSION_STOPPED, user, api_key)
         if session.worker_channel:
             try:
-                await rpc.call(session.worker_channel,
-                               {"type": "session.stop", "session_id": str(session.id)}, wait_seconds=10)
+                await client.call(
+                    session.worker_channel,
+                    {"type": "session.stop", "session_id": str(session.id), "team_id": str(session.team_id)},
+                    wait_seconds=10,
+                )
             except PeriscopeError as exc:
                 # The row is closed already; the worker's reaper closes a context it still holds.
                 log.warning("stop of %s not confirmed by its worker: %s", session.id, exc.message)
@@ -226,7 +239,50 @@ async def session_command(*, session: BrowserSession, command: dict[str, Any]) -
     if not session.is_live or not session.worker_channel:
         raise Conflict(f"Session {session.id} is {session.status}; start a new session")
     await sync_to_async(session_touch)(session=session)
-    return await rpc.call(
-        session.worker_channel, {**command, "session_id": str(session.id)},
+    return await client.call(
+        session.worker_channel, {**command, "session_id": str(session.id), "team_id": str(session.team_id)},
         wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
     )
+
+
+# -- cookies -------------------------------------------------------------------------------------
+
+_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_COOKIE_DOMAIN = re.compile(r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+# Browsers cap a cookie's lifetime at 400 days; anything past the year 9999 is nonsense.
+_LAST_EXPIRY = 253402300799
+
+
+def cookie_problem(cookie: Cookie) -> tuple[str, str] | None:
+    """(field, what to change) for a cookie a browser would refuse or misread, else None."""
+    if not _COOKIE_NAME.match(cookie.name):
+        return "name", "must be a non-empty cookie token (letters, digits and !#$%&'*+-.^_`|~)"
+    if any(ord(ch) < 0x20 or ch in ';"\\\x7f' for ch in cookie.value):
+        return "value", "must not contain control characters, quotes, backslashes or ';'"
+    if not _COOKIE_DOMAIN.match(cookie.domain):
+        return "domain", "must be a host name such as example.com or .example.com"
+    if not cookie.path.startswith("/") or any(ord(ch) < 0x20 or ch == ";" for ch in cookie.path):
+        return "path", "must start with '/' and contain no control characters or ';'"
+    for field in ("expires", "expirationDate"):
+        value = getattr(cookie, field)
+        if value is not None and not (math.isfinite(value) and -1 <= value <= _LAST_EXPIRY):
+            return field, "must be a Unix time in seconds (or -1 for a session cookie)"
+    if cookie.sameSite == "None" and not cookie.secure:
+        return "secure", "a cookie with sameSite None must be secure"
+    return None
+
+
+async def session_cookies_set(*, session: BrowserSession, cookies: list[Cookie]) -> int:
+    for index, cookie in enumerate(cookies):
+        problem = cookie_problem(cookie)
+        if problem:
+            raise InvalidInput(f"cookies.{index}.{problem[0]}", problem[1])
+    await session_command(
+        session=session, command={"type": "session.cookies.set", "cookies": [c.to_browser() for c in cookies]}
+    )
+    return len(cookies)
+
+
+async def session_cookies_get(*, session: BrowserSession) -> list[Cookie]:
+    cookies = await session_command(session=session, command={"type": "session.cookies.get"})
+    return [Cookie.from_browser(c) for c in cookies]
