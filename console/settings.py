@@ -76,6 +76,8 @@ API_KEY_PEPPER = env_secret("PERISCOPE_API_KEY_PEPPER", VAR_DIR / "secrets" / "a
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 PUBLIC_URL = env_str("PERISCOPE_PUBLIC_URL").rstrip("/")
+# How long a web process trusts an API key it has checked before asking the database again.
+PERISCOPE_API_KEY_CACHE_SECONDS = env_int("PERISCOPE_API_KEY_CACHE_SECONDS", 5)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,17 +9,17 @@ import asyncio
 from typing import Any
 
 from core import llm
+from teams_app.models import Team
 
 from .extraction import check_structured_request, wants_structured, with_structured
-from .models import BrowserSession
 from .ranking import lexical_rank
 from .schemas import ExecutionResult, Observation
-from .services import session_command
+from .services import session_command_by_id
 
 MIN_ACTIONS_WAIT_SECONDS = 3.0
 
 
-async def observe(*, session: BrowserSession, max_nb_actions: int, min_nb_actions: int | None,
+async def observe(*, team: Team, session_id: str, max_nb_actions: int, min_nb_actions: int | None,
                   instructions: str | None, perception_type: str) -> dict[str, Any] | str:
     """The Observation; as a ready JSON string when no narrowing is asked (the common case)."""
     if perception_type == "deep":
@@ -29,7 +29,7 @@ async def observe(*, session: BrowserSession, max_nb_actions: int, min_nb_action
         command["max_nb_actions"] = max_nb_actions
     deadline = asyncio.get_running_loop().time() + MIN_ACTIONS_WAIT_SECONDS
     while True:
-        raw = await session_command(session=session, command=command)
+        raw = await session_command_by_id(team=team, session_id=session_id, command=command)
         found = raw["count"] if not instructions else len(raw["actions"])
         enough = min_nb_actions is None or found >= min_nb_actions
         if enough or asyncio.get_running_loop().time() >= deadline:
@@ -55,22 +55,27 @@ async def narrow(actions: list[dict[str, Any]], instructions: str) -> list[dict[
     return lexical_rank(actions, instructions)
 
 
-async def scrape(*, session: BrowserSession, options: dict[str, Any]) -> dict[str, Any]:
+async def scrape(*, team: Team, session_id: str, options: dict[str, Any]) -> dict[str, Any]:
     check_structured_request(options.get("instructions"), options.get("response_format"))
-    data = await session_command(session=session, command={"type": "session.scrape", "options": options})
+    data = await session_command_by_id(
+        team=team, session_id=session_id, command={"type": "session.scrape", "options": options}
+    )
     return await with_structured(data, options)
 
 
-async def execute(*, session: BrowserSession, action: dict[str, Any]) -> dict[str, Any]:
+async def execute(*, team: Team, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
     if action["type"] == "scrape":
         check_structured_request(action.get("instructions"), action.get("response_format"))
-    result = await session_command(session=session, command={"type": "session.execute", "action": action})
+    result = await session_command_by_id(
+        team=team, session_id=session_id, command={"type": "session.execute", "action": action}
+    )
     if result["success"] and action["type"] == "scrape" and result.get("data") and wants_structured(action):
         result["data"] = await with_structured(result["data"], action)
     return ExecutionResult.wire(result, action)
 
 
-async def screenshot(*, session: BrowserSession, image_type: str, quality: int | None, full_page: bool) -> bytes:
-    return await session_command(session=session, command={
+async def screenshot(*, team: Team, session_id: str, image_type: str, quality: int | None,
+                     full_page: bool) -> bytes:
+    return await session_command_by_id(team=team, session_id=session_id, command={
         "type": "session.screenshot", "image_type": image_type, "quality": quality, "full_page": full_page,
     })

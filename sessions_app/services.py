@@ -1,10 +1,11 @@
 """Writes for browser sessions. Sync functions are one transaction each; the async ones
 orchestrate a state change that needs a browser worker (reserve row -> command -> result)."""
 
+import contextlib
 import logging
 import math
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -18,6 +19,7 @@ from core.errors import Conflict, InvalidInput, PeriscopeError, RateLimited
 from teams_app.models import ApiKey, AuditAction, Team
 from teams_app.services import audit_record
 
+from . import routes, selectors
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
 from .schemas import Cookie
 from .start_options import StartOptions
@@ -109,17 +111,12 @@ def step_record(
     return step
 
 
-TOUCH_RESOLUTION = timedelta(seconds=5)
-
-
-def session_touch(*, session: BrowserSession) -> None:
-    """Record activity for the idle timeout; timeouts are minutes, so a write every few seconds
-    at most keeps them exact enough without a database write per command."""
-    now = timezone.now()
-    if session.last_accessed_at and now - session.last_accessed_at < TOUCH_RESOLUTION:
-        return
-    BrowserSession.objects.filter(pk=session.pk).update(last_accessed_at=now)
-    session.last_accessed_at = now
+def session_activity_save(*, activity: dict[str, float]) -> None:
+    """The worker's record of each session's last command (epoch seconds), for status and the
+    idle timeout of whichever worker reads the row next."""
+    for session_id, at in activity.items():
+        when = datetime.fromtimestamp(at, tz=UTC)
+        BrowserSession.objects.filter(pk=session_id, last_accessed_at__lt=when).update(last_accessed_at=when)
 
 
 def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
@@ -208,6 +205,7 @@ async def session_stop(
     *, session: BrowserSession, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
 ) -> BrowserSession:
     """Idempotent. A session that ended another way (timeout, error) answers 409 'already closed'."""
+    routes.forget(str(session.id))
     if session.is_live:
         ended = await sync_to_async(session_mark_ended)(
             session_id=str(session.id), status=SessionStatus.CLOSED,
@@ -235,12 +233,31 @@ async def session_stop(
 
 
 async def session_command(*, session: BrowserSession, command: dict[str, Any]) -> Any:
-    """Send a command to the worker that owns a live session."""
+    """Send a command to the worker that owns a live session (the row is already loaded)."""
     if not session.is_live or not session.worker_channel:
         raise Conflict(f"Session {session.id} is {session.status}; start a new session")
-    await sync_to_async(session_touch)(session=session)
+    return await _send(routes.remember(session), str(session.id), command)
+
+
+async def session_command_by_id(*, team: Team, session_id: str, command: dict[str, Any]) -> Any:
+    """The same, for a session known only by its id: the hot path of every page command. The
+    route comes from this process's memory when it can; the worker checks the team either way."""
+    route = routes.get(session_id, str(team.pk))
+    if route is None:
+        session = await selectors.asession_get_for_team(team=team, session_id=session_id)
+        return await session_command(session=session, command=command)
+    try:
+        return await _send(route, session_id, command)
+    except client.SessionNotOnWorker:
+        # The session ended since the route was remembered: the row says how.
+        routes.forget(session_id)
+        session = await selectors.asession_get_for_team(team=team, session_id=session_id)
+        return await session_command(session=session, command=command)
+
+
+async def _send(route: routes.Route, session_id: str, command: dict[str, Any]) -> Any:
     return await client.call(
-        session.worker_channel, {**command, "session_id": str(session.id), "team_id": str(session.team_id)},
+        route.worker_channel, {**command, "session_id": session_id, "team_id": route.team_id},
         wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
     )
 
@@ -272,17 +289,24 @@ def cookie_problem(cookie: Cookie) -> tuple[str, str] | None:
     return None
 
 
-async def session_cookies_set(*, session: BrowserSession, cookies: list[Cookie]) -> int:
+async def session_cookies_set(*, team: Team, session_id: str, cookies: list[Cookie]) -> int:
     for index, cookie in enumerate(cookies):
         problem = cookie_problem(cookie)
         if problem:
             raise InvalidInput(f"cookies.{index}.{problem[0]}", problem[1])
-    await session_command(
-        session=session, command={"type": "session.cookies.set", "cookies": [c.to_browser() for c in cookies]}
-    )
+    command = {"type": "session.cookies.set", "cookies": [c.to_browser() for c in cookies]}
+    await session_command_by_id(team=team, session_id=session_id, command=command)
     return len(cookies)
 
 
-async def session_cookies_get(*, session: BrowserSession) -> list[Cookie]:
-    cookies = await session_command(session=session, command={"type": "session.cookies.get"})
+async def session_cookies_get(*, team: Team, session_id: str) -> list[Cookie]:
+    cookies = await session_command_by_id(team=team, session_id=session_id, command={"type": "session.cookies.get"})
     return [Cookie.from_browser(c) for c in cookies]
+
+
+async def session_sync(*, session: BrowserSession) -> None:
+    """Wait until every step the worker ran for this session is written, so that a read right
+    after an execute sees it. Not activity: polling a session's status does not keep it alive."""
+    if session.is_live and session.worker_channel:
+        with contextlib.suppress(client.SessionNotOnWorker):
+            await session_command(session=session, command={"type": "session.sync"})

@@ -3,7 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from ninja import Body, Router
 
-from sessions_app import page_services, selectors
+from sessions_app import page_services
 from sessions_app.schemas import (
     Action,
     DataSpace,
@@ -23,9 +23,8 @@ router = Router(tags=["Page"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
 @router.post("/{session_id}/page/observe", response=Observation, operation_id="pageObserve")
 async def observe(request: HttpRequest, session_id: str, body: ObserveRequest | None = None):
     body = body or ObserveRequest()
-    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     observation = await page_services.observe(
-        session=session, max_nb_actions=body.max_nb_actions, min_nb_actions=body.min_nb_actions,
+        team=request.auth.team, session_id=session_id, max_nb_actions=body.max_nb_actions, min_nb_actions=body.min_nb_actions,
         instructions=body.instructions, perception_type=body.perception_type or "fast",
     )
     if isinstance(observation, str):  # already the JSON answer, built once in the worker
@@ -36,14 +35,13 @@ async def observe(request: HttpRequest, session_id: str, body: ObserveRequest | 
 @router.post("/{session_id}/page/execute", response=ExecutionResult, operation_id="pageExecute")
 async def execute(request: HttpRequest, session_id: str, action: Body[Action]):
     """The body is the action itself (not wrapped), as Notte clients send it."""
-    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    return await page_services.execute(session=session, action=action_echo(action))
+    return await page_services.execute(team=request.auth.team, session_id=session_id, action=action_echo(action))
 
 
 @router.post("/{session_id}/page/scrape", response=DataSpace, operation_id="pageScrape")
 async def scrape(request: HttpRequest, session_id: str, body: ScrapeRequest | None = None):
-    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    return await page_services.scrape(session=session, options=(body or ScrapeRequest()).model_dump())
+    options = (body or ScrapeRequest()).model_dump()
+    return await page_services.scrape(team=request.auth.team, session_id=session_id, options=options)
 
 
 @router.post(
@@ -52,8 +50,7 @@ async def scrape(request: HttpRequest, session_id: str, body: ScrapeRequest | No
 )
 async def screenshot(request: HttpRequest, session_id: str, body: ScreenshotRequest | None = None):
     body = body or ScreenshotRequest()
-    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     image = await page_services.screenshot(
-        session=session, image_type=body.type, quality=body.quality, full_page=body.full_page
+        team=request.auth.team, session_id=session_id, image_type=body.type, quality=body.quality, full_page=body.full_page
     )
     return HttpResponse(image, content_type=f"image/{body.type}")

@@ -56,6 +56,7 @@ async def session_list_no_slash(request: HttpRequest, query: Query[ListQuery]):
 @router.get("/{session_id}", response=SessionResponse, operation_id="sessionStatus")
 async def session_status(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    await services.session_sync(session=session)
     steps = await sync_to_async(selectors.session_steps)(session=session)
     return SessionResponse.from_session(session, PublicUrls.for_request(request), steps)
 
@@ -106,12 +107,11 @@ async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int 
 
 @router.get("/{session_id}/cookies", response=GetCookiesResponse, exclude_none=True, operation_id="sessionCookiesGet")
 async def session_cookies_get(request: HttpRequest, session_id: str):
-    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    return GetCookiesResponse(cookies=await services.session_cookies_get(session=session))
+    cookies = await services.session_cookies_get(team=request.auth.team, session_id=session_id)
+    return GetCookiesResponse(cookies=cookies)
 
 
 @router.post("/{session_id}/cookies", response=SetCookiesResponse, operation_id="sessionCookiesSet")
 async def session_cookies_set(request: HttpRequest, session_id: str, body: SetCookiesRequest):
-    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    count = await services.session_cookies_set(session=session, cookies=body.cookies)
+    count = await services.session_cookies_set(team=request.auth.team, session_id=session_id, cookies=body.cookies)
     return SetCookiesResponse(success=True, message=f"{count} cookie(s) set")

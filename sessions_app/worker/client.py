@@ -6,9 +6,13 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from core.errors import InvalidInput, Unavailable, error_for_status
+from core.errors import Conflict, InvalidInput, Unavailable, error_for_status
 
-from .protocol import Reply
+from .protocol import NOT_HERE, Reply
+
+
+class SessionNotOnWorker(Conflict):
+    """The worker holds no such session for the caller's team: it ended, or the route is stale."""
 
 NO_WORKER = (
     "No browser worker answered within {seconds:.0f} s; check that a worker is running "
@@ -30,6 +34,8 @@ async def call(channel: str, message: dict[str, Any], *, wait_seconds: float) ->
         return reply.get("data")
     status = reply.get("status", 500)
     text = reply.get("message", "the browser worker failed")
+    if reply.get("code") == NOT_HERE:
+        raise SessionNotOnWorker(text)
     if status == 422 and reply.get("field"):
         raise InvalidInput(reply["field"], text)
     raise error_for_status(status, text)

@@ -58,14 +58,25 @@ class Reply(TypedDict):
     field: NotRequired[str]
     message: NotRequired[str]
     data: NotRequired[Any]
+    # "not_here": the worker holds no such session for this team (it ended, or never was)
+    code: NotRequired[str]
+
+
+NOT_HERE = "not_here"
 
 
 def ok(data: Any = None) -> Reply:
     return {"ok": True, "data": data}
 
 
-def failure(status: int, message: str, field: str | None = None) -> Reply:
+def failure(status: int, message: str, field: str | None = None, code: str | None = None) -> Reply:
     reply: Reply = {"ok": False, "status": status, "message": message}
     if field:
         reply["field"] = field
+    if code:
+        reply["code"] = code
     return reply
+
+
+def not_here(session_id: str) -> Reply:
+    return failure(409, f"session {session_id} is no longer open on its worker; start a new one", code=NOT_HERE)

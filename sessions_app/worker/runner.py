@@ -29,11 +29,13 @@ from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 from . import page_commands
 from .config import launch_config
 from .layers import worker_layers
-from .protocol import START_QUEUE, Command, Reply, failure, ok
+from .protocol import START_QUEUE, Command, Reply, failure, not_here, ok
 
 log = logging.getLogger(__name__)
 
 REAPER_INTERVAL = 1.0
+ACTIVITY_SAVE_SECONDS = 5.0
+SETTLES_PENDING_STEP = frozenset({"session.execute", "session.cookies.set", "session.stop", "session.sync"})
 
 
 @dataclass(slots=True)
@@ -75,6 +77,10 @@ class Worker:
         # The team each open session belongs to: a command naming another team is refused as
         # if the session did not exist, whatever route the caller had for it.
         self._teams: dict[str, str] = {}
+        # Last command per session (by self.clock), kept here rather than written per command;
+        # the reaper checks idle timeouts against it and saves it to the row every few seconds.
+        self._activity: dict[str, float] = {}
+        self._activity_saved: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -211,35 +217,37 @@ class Worker:
         return ok({"worker_channel": self.channel})
 
     def _forget(self, session_id: str) -> None:
-        for table in (self._teams, self._locks, self._step_counters, self._pending_steps):
+        for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
+                      self._activity_saved):
             table.pop(session_id, None)
 
     async def _command(self, layer, message: Command) -> None:
         assert self.pool
         session_id = message.get("session_id", "")
         if self._teams.get(session_id) != message.get("team_id"):
-            known = session_id in self._teams
-            await self._reply(layer, message, failure(409, f"session {session_id} is no longer open on its worker; "
-                                                           "start a new one") if not known else
-                              failure(404, f"Session {session_id} not found"))
+            # Another team's session answers exactly like one this worker does not hold.
+            await self._reply(layer, message, not_here(session_id))
             return
+        if message["type"] != "session.sync":
+            self._activity[session_id] = self.clock()
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:
-            # A step still waiting for its screenshot takes what is on screen now, before this
-            # command changes it.
-            if session_id in self._pending_steps:
+            # A step still waiting for its screenshot takes what is on screen now, before a
+            # command that changes the page runs. Reading commands leave it be: the step's own
+            # wait for the screencast goes on beside them, off their latency.
+            if session_id in self._pending_steps and message["type"] in SETTLES_PENDING_STEP:
                 await self._settle_step(session_id, self._pending_steps.pop(session_id))
             try:
                 reply = await self._dispatch(message)
             except SessionNotFound:
-                reply = failure(409, f"session {session_id} is no longer open on its worker; start a new one")
+                reply = not_here(session_id)
             except Exception as exc:
                 log.exception("command %s on %s failed", message.get("type"), session_id)
                 reply = failure(500, f"{message.get('type')} failed: {exc}")
         if session_id not in self.pool.session_ids():
             self._forget(session_id)
         await self._reply(layer, message, reply)
-        if session_id in self._pending_steps:
+        if message["type"] == "session.execute" and session_id in self._pending_steps:
             self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
 
     async def _dispatch(self, message: Command) -> Reply:
@@ -364,11 +372,22 @@ class Worker:
             ticks += 1
             await asyncio.sleep(REAPER_INTERVAL)
 
+    async def _save_activity(self) -> None:
+        """Write each session's last command time to its row, at most every few seconds."""
+        due = {
+            session_id: at for session_id, at in self._activity.items()
+            if at - self._activity_saved.get(session_id, 0.0) >= ACTIVITY_SAVE_SECONDS
+        }
+        if due:
+            await sync_to_async(services.session_activity_save)(activity=due)
+            self._activity_saved.update(due)
+
     async def _enforce_deadlines(self) -> None:
         assert self.pool
         ids = self.pool.session_ids()
         if not ids:
             return
+        await self._save_activity()
         rows = await sync_to_async(_deadline_rows)(ids)
         now = self.clock()
         for session_id in ids:
@@ -380,7 +399,7 @@ class Worker:
                     self._forget(session_id)
                     await self._room_changed()
                 continue
-            reason = _expired(row, now)
+            reason = _expired(row, now, self._activity.get(session_id))
             if reason:
                 await self.pool.close(session_id)
                 self._forget(session_id)
@@ -402,9 +421,10 @@ def _deadline_rows(ids: list[str]) -> dict[str, dict[str, Any]]:
     return {str(row["pk"]): row for row in rows}
 
 
-def _expired(row: dict[str, Any], now: float) -> str | None:
+def _expired(row: dict[str, Any], now: float, activity: float | None) -> str | None:
     if now >= row["created_at"].timestamp() + row["max_duration_minutes"] * 60:
         return f"max duration reached ({row['max_duration_minutes']} min)"
-    if now >= row["last_accessed_at"].timestamp() + row["idle_timeout_minutes"] * 60:
+    last = max(row["last_accessed_at"].timestamp(), activity or 0.0)
+    if now >= last + row["idle_timeout_minutes"] * 60:
         return f"idle timeout ({row['idle_timeout_minutes']} min without activity)"
     return None
