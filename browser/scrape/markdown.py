@@ -1,0 +1,185 @@
+"""Markdown: the cleaned content rendered by html-to-markdown, plus the few touches it has no
+option for.
+
+The converter writes ATX headings, "-" bullets with nested lists indented by two spaces, fenced
+code blocks, GFM pipe tables (pipes in cells escaped, cells kept on one line, colspan as empty
+cells), inline links and images, and ``<https://...>`` for a link whose text is its URL.
+
+What is done around it, on the lxml tree before and on the text after:
+
+* A table caption becomes a paragraph above its table (the converter would italicise it).
+* A layout table (one that holds another table) is read as plain blocks, not as a grid.
+* Blanks are collapsed as a browser does: outside ``<pre>`` a line break is a space, and blanks
+  next to a block are dropped (the converter would start a line with a space, or write empty
+  quote lines).
+* Rows alone (a selector that picked a ``<tr>`` or ``<tbody>``) are wrapped in a table.
+* A quote right after a paragraph gets a blank line before it (the converter writes none, and
+  many markdown readers then take the ">" for text).
+* Separator rows are written ``|---|---|``, and parentheses in link targets are escaped.
+* No trailing blanks, no runs of blank lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import html_to_markdown
+from lxml import etree
+
+_OPTIONS = html_to_markdown.ConversionOptions(
+    heading_style="atx",
+    bullets="-",
+    list_indent_width=2,
+    strong_em_symbol="*",
+    code_block_style="backticks",
+    compact_tables=True,
+    autolinks=True,
+    # The cleaning stage has decided what is content: the converter keeps all it is given, and
+    # its own clean-up (which drops navigation and forms) stays off.
+    hidden_content="all",
+    preprocessing=html_to_markdown.PreprocessingOptions(enabled=False),
+    # No front matter from <head>; no text the live page does not carry either (scrape_dom.js
+    # keeps neither an abbreviation's title nor a quotation's cite).
+    extract_metadata=False,
+    expand_abbreviations=False,
+    include_blockquote_citations=False,
+    highlight_style="none",  # <mark> is plain text, as "==text==" is not common markdown
+)
+
+
+def _tags(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+_PREFORMATTED = frozenset({"pre", "textarea", "listing", "xmp", "plaintext"})
+# Block-level elements: blanks next to them are not rendered.
+_BLOCKS = _tags(
+    "address article aside blockquote body caption dd details dialog div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main "
+    "menu nav ol p pre search section summary table tbody td tfoot th thead tr ul"
+)
+_LINE_BREAKS = re.compile(r"[\t\n\r\f]")
+_ROW_TAGS = frozenset({"tr", "thead", "tbody", "tfoot"})
+_TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
+_MAX_COLSPAN = 50
+_SEPARATOR_ROW = re.compile(r"^\|(?: :?-{3,}:? \|)+$", re.MULTILINE)
+_TRAILING_BLANKS = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n{3,}")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def render(root: Any) -> str:
+    """The markdown of a cleaned subtree (it is changed on the way)."""
+    _ready_tables(root)
+    _collapse_blanks(root)
+    html = etree.tostring(root, encoding="unicode", method="html", with_tail=False)
+    if root.tag in _ROW_TAGS:
+        html = f"<table>{html}</table>"
+    markdown = html_to_markdown.convert(html, _OPTIONS).content
+    if "| -" in markdown:
+        markdown = _SEPARATOR_ROW.sub(lambda m: m.group(0).replace(" ", ""), markdown)
+    markdown = _escape_parentheses(markdown, root)
+    markdown = _blank_line_before_quotes(markdown)
+    markdown = _TRAILING_BLANKS.sub("", markdown)
+    markdown = _BLANK_LINES.sub("\n\n", markdown)
+    return markdown.strip()
+
+
+def _ready_tables(root: Any) -> None:
+    for table in list(root.iter("table")):
+        if table.find(".//table") is not None:
+            _read_as_blocks(table)
+            continue
+        for caption in table.findall("caption"):
+            caption.tag = "p"
+            tail, caption.tail = caption.tail, None
+            table.addprevious(caption)
+            if tail and tail.strip():  # text after a caption is not valid, but keep it
+                caption.tail = tail
+        for cell in table.iter("td", "th"):
+            span = cell.get("colspan")
+            if span and span.strip().isdigit() and int(span) > _MAX_COLSPAN:
+                cell.set("colspan", str(_MAX_COLSPAN))
+
+
+def _read_as_blocks(table: Any) -> None:
+    """A layout table's own rows and cells become divs (the tables inside it stay tables)."""
+    table.tag = "div"
+    stack = list(table)
+    while stack:
+        el = stack.pop()
+        if el.tag in _TABLE_PARTS:
+            el.tag = "div"
+            stack.extend(el)
+
+
+def _collapse_blanks(root: Any) -> None:
+    """Blanks as a browser renders them: outside preformatted text a line break or a tab is a
+    space, and blanks at the start or end of a block, or next to one, are not shown."""
+    pre_depth = sum(1 for el in root.iterancestors() if el.tag in _PREFORMATTED)
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag in _PREFORMATTED:
+                pre_depth += 1
+            elif el.text and not pre_depth:
+                if tag in _BLOCKS and el.text.isspace():
+                    el.text = None
+                else:
+                    el.text = _fold(el.text)
+            continue
+        if tag in _PREFORMATTED:
+            pre_depth -= 1
+        if el.tail and not pre_depth and el is not root:
+            if el.tail.isspace() and _at_block_edge(el):
+                el.tail = None
+            else:
+                el.tail = _fold(el.tail)
+
+
+def _at_block_edge(el: Any) -> bool:
+    """Whether the blanks after ``el`` sit next to a block (or at the end of one)."""
+    if el.tag in _BLOCKS:
+        return True
+    following = el.getnext()
+    if following is None:
+        parent = el.getparent()
+        return parent is None or parent.tag in _BLOCKS
+    return following.tag in _BLOCKS
+
+
+def _fold(text: str) -> str:
+    if "\n" in text or "\t" in text or "\r" in text or "\f" in text:
+        return _LINE_BREAKS.sub(" ", text)
+    return text
+
+
+def _escape_parentheses(markdown: str, root: Any) -> str:
+    """``](url)`` with ``\\(`` and ``\\)`` in the URL: the converter leaves balanced ones bare."""
+    targets = {
+        url
+        for el in root.iter("a", "img")
+        if (url := el.get("href") or el.get("src")) and ("(" in url or ")" in url)
+    }
+    for url in targets:
+        escaped = url.replace("(", "\\(").replace(")", "\\)")
+        markdown = markdown.replace(f"]({url})", f"]({escaped})")
+    return markdown
+
+
+def _blank_line_before_quotes(markdown: str) -> str:
+    if "\n>" not in markdown:
+        return markdown
+    lines: list[str] = []
+    fence = ""  # the open code fence, if any
+    for line in markdown.split("\n"):
+        if fence:
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+        elif m := _FENCE.match(line):
+            fence = m.group(1)
+        elif line.startswith(">") and lines and lines[-1] and not lines[-1].startswith(">"):
+            lines.append("")
+        lines.append(line)
+    return "\n".join(lines)
