@@ -72,8 +72,10 @@ def rewrite(
                 a.drop_tag()
                 continue
             a.text = label  # its images are not shown (remove_unshown takes them out)
-        a.attrib.clear()
-        a.set("href", placeholders.link(url) if placeholders else url)
+        attrib = a.attrib
+        if len(attrib) > 1:
+            attrib.clear()  # the converter would write a title after the URL
+        attrib["href"] = placeholders.link(url) if placeholders else url
 
 
 def _target(a: Any, resolve: UrlResolver) -> str | None:
@@ -87,6 +89,8 @@ def _target(a: Any, resolve: UrlResolver) -> str | None:
 
 
 def _shows_something(a: Any, shown_images: set[Any]) -> bool:
+    if a.text and not a.text.isspace():
+        return True
     # An <svg>'s title is text to lxml, not to a reader.
     if a.text_content().strip() and (a.find(".//svg") is None or a.xpath(_TEXT_OUTSIDE_SVG)):
         return True

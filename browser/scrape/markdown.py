@@ -21,13 +21,16 @@ What is done around it, on the lxml tree before and on the text after:
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import html_to_markdown
 from lxml import etree
 
-_OPTIONS = html_to_markdown.ConversionOptions(
+log = logging.getLogger(__name__)
+
+CONVERTER_OPTIONS = html_to_markdown.ConversionOptions(
     heading_style="atx",
     bullets="-",
     list_indent_width=2,
@@ -63,9 +66,14 @@ _LINE_BREAKS = re.compile(r"[\t\n\r\f]")
 _ROW_TAGS = frozenset({"tr", "thead", "tbody", "tfoot"})
 _TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
 _MAX_COLSPAN = 50
-_SEPARATOR_ROW = re.compile(r"^\|(?: :?-{3,}:? \|)+$", re.MULTILINE)
-_TRAILING_BLANKS = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
-_BLANK_LINES = re.compile(r"\n{3,}")
+# Each pattern starts with a literal, which the regex engine scans for quickly.
+_SEPARATOR_ROW = re.compile(r"\n\|((?: :?-{3,}:? \|)+)(?=\n|$)")
+_TRAILING_BLANKS = re.compile(r"[ \t\u00a0]+\n")
+_BLANK_LINES = re.compile(r"\n\n\n+")
+_TARGETS_WITH_PARENTHESES = (
+    "descendant-or-self::a/@href[contains(., '(') or contains(., ')')]"
+    " | descendant-or-self::img/@src[contains(., '(') or contains(., ')')]"
+)
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
@@ -76,13 +84,18 @@ def render(root: Any) -> str:
     html = etree.tostring(root, encoding="unicode", method="html", with_tail=False)
     if root.tag in _ROW_TAGS:
         html = f"<table>{html}</table>"
-    markdown = html_to_markdown.convert(html, _OPTIONS).content
-    if "| -" in markdown:
-        markdown = _SEPARATOR_ROW.sub(lambda m: m.group(0).replace(" ", ""), markdown)
+    result = html_to_markdown.convert(html, CONVERTER_OPTIONS)
+    for warning in result.warnings:  # e.g. content nested deeper than its depth limit, left out
+        log.info("html-to-markdown: %s", warning.message)
+    markdown = result.content
+    if "\n| -" in markdown:
+        markdown = _SEPARATOR_ROW.sub(lambda m: "\n|" + m.group(1).replace(" ", ""), markdown)
     markdown = _escape_parentheses(markdown, root)
     markdown = _blank_line_before_quotes(markdown)
-    markdown = _TRAILING_BLANKS.sub("", markdown)
-    markdown = _BLANK_LINES.sub("\n\n", markdown)
+    if " \n" in markdown or "\t\n" in markdown or "\u00a0\n" in markdown:  # e.g. after a <br>
+        markdown = _TRAILING_BLANKS.sub("\n", markdown)
+    if "\n\n\n" in markdown:
+        markdown = _BLANK_LINES.sub("\n\n", markdown)
     return markdown.strip()
 
 
@@ -117,25 +130,26 @@ def _read_as_blocks(table: Any) -> None:
 def _collapse_blanks(root: Any) -> None:
     """Blanks as a browser renders them: outside preformatted text a line break or a tab is a
     space, and blanks at the start or end of a block, or next to one, are not shown."""
-    pre_depth = sum(1 for el in root.iterancestors() if el.tag in _PREFORMATTED)
-    for event, el in etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag
-        if event == "start":
-            if tag in _PREFORMATTED:
-                pre_depth += 1
-            elif el.text and not pre_depth:
-                if tag in _BLOCKS and el.text.isspace():
-                    el.text = None
-                else:
-                    el.text = _fold(el.text)
+    if root.tag in _PREFORMATTED or any(el.tag in _PREFORMATTED for el in root.iterancestors()):
+        return
+    verbatim: set[Any] = set()  # inside preformatted text: their text and tail stay as they are
+    for pre in root.iter(*_PREFORMATTED):
+        verbatim.update(pre.iterdescendants())
+    for el in root.iter():
+        if verbatim and el in verbatim:
             continue
-        if tag in _PREFORMATTED:
-            pre_depth -= 1
-        if el.tail and not pre_depth and el is not root:
-            if el.tail.isspace() and _at_block_edge(el):
+        text = el.text
+        if text and el.tag not in _PREFORMATTED:
+            if text.isspace() and el.tag in _BLOCKS:
+                el.text = None
+            else:
+                el.text = _fold(text)
+        tail = el.tail
+        if tail and el is not root:
+            if tail.isspace() and _at_block_edge(el):
                 el.tail = None
             else:
-                el.tail = _fold(el.tail)
+                el.tail = _fold(tail)
 
 
 def _at_block_edge(el: Any) -> bool:
@@ -156,12 +170,9 @@ def _fold(text: str) -> str:
 
 
 def _escape_parentheses(markdown: str, root: Any) -> str:
-    """``](url)`` with ``\\(`` and ``\\)`` in the URL: the converter leaves balanced ones bare."""
-    targets = {
-        url
-        for el in root.iter("a", "img")
-        if (url := el.get("href") or el.get("src")) and ("(" in url or ")" in url)
-    }
+    """``](url)`` with ``\\(`` and ``\\)`` in the URL. The converter leaves balanced ones bare,
+    which CommonMark allows, but simpler link readers end the URL at the first ``)``."""
+    targets = set(root.xpath(_TARGETS_WITH_PARENTHESES))
     for url in targets:
         escaped = url.replace("(", "\\(").replace(")", "\\)")
         markdown = markdown.replace(f"]({url})", f"]({escaped})")
@@ -169,7 +180,7 @@ def _escape_parentheses(markdown: str, root: Any) -> str:
 
 
 def _blank_line_before_quotes(markdown: str) -> str:
-    if "\n>" not in markdown:
+    if not _quote_after_text(markdown):
         return markdown
     lines: list[str] = []
     fence = ""  # the open code fence, if any
@@ -183,3 +194,14 @@ def _blank_line_before_quotes(markdown: str) -> str:
             lines.append("")
         lines.append(line)
     return "\n".join(lines)
+
+
+def _quote_after_text(markdown: str) -> bool:
+    """Whether some line starting with ">" follows a line of text (a quick look, fences aside)."""
+    at = markdown.find("\n>")
+    while at != -1:
+        line_start = markdown.rfind("\n", 0, at) + 1
+        if at > line_start and markdown[line_start] != ">":
+            return True
+        at = markdown.find("\n>", at + 2)
+    return False
