@@ -182,35 +182,36 @@ class _Cleaner:
         content = Content(root)
         cut: list[Any] = []
         section_depth = 0 if root.tag in ("body", "html") else 1
-        walker = etree.iterwalk(root, events=("start", "end"))
-        skipping = False
+        # Only only_main_content needs to know when a section ends.
+        walker = etree.iterwalk(root, events=("start", "end") if self.main_only else ("start",))
+        skipped = None  # an element whose subtree was skipped: its end event comes next
         for event, el in walker:
             tag = el.tag
-            if skipping:  # the end of a subtree that was skipped
-                skipping = False
+            if event == "end":
+                if el is skipped:
+                    skipped = None
+                elif tag in _SECTIONING:
+                    section_depth -= 1
                 continue
-            if event == "start":
-                if not isinstance(tag, str):
-                    walker.skip_subtree()
-                    skipping = True
-                    continue
-                if el is not root and self.cut(el, tag, section_depth, content):
-                    cut.append(el)
-                    walker.skip_subtree()
-                    skipping = True
-                    continue
-                if tag in _SECTIONING:
-                    section_depth += 1
-                if tag == "img":
-                    content.media.append((el, False))
-                elif tag == "svg":  # an image: its text (title, labels) is not page text
-                    content.media.append((el, False))
-                    walker.skip_subtree()
-                    skipping = True
-                elif tag == "a":
-                    content.links.append(el)
-            elif tag in _SECTIONING:
-                section_depth -= 1
+            if not isinstance(tag, str):
+                walker.skip_subtree()
+                skipped = el
+                continue
+            if el is not root and self.cut(el, tag, section_depth, content):
+                cut.append(el)
+                walker.skip_subtree()
+                skipped = el
+                continue
+            if tag in _SECTIONING:
+                section_depth += 1
+            if tag == "img":
+                content.media.append((el, False))
+            elif tag == "a":
+                content.links.append(el)
+            elif tag == "svg":  # an image: its text (title, labels) is not page text
+                content.media.append((el, False))
+                walker.skip_subtree()
+                skipped = el
         for el in cut:
             el.drop_tree()  # keeps its tail
         return content
