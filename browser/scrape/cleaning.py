@@ -43,6 +43,7 @@ _BOILERPLATE_ROLES = frozenset({"navigation", "complementary", "search"})
 # ... and cut when they belong to the page rather than to a section (HTML-AAM banner/contentinfo).
 _PAGE_TAGS = frozenset({"header", "footer"})
 _PAGE_ROLES = frozenset({"banner", "contentinfo"})
+_ROWS = frozenset({"tr", "thead", "tbody", "tfoot"})
 
 _HIDDEN_STYLE = re.compile(
     r"(?:^|[;\s])(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse))\s*(?:!\s*important\s*)?(?:;|$)",
@@ -57,7 +58,7 @@ _parsers = threading.local()
 class Content:
     """The content subtree, cleaned in place, and what the later stages work on."""
 
-    root: Any
+    root: Any  # what the markdown is made of
     # Every <img> and <svg> left, in document order; True: inside an aria-hidden subtree (listed
     # as decorative, already cut from the tree).
     media: list[tuple[Any, bool]] = field(default_factory=list)
@@ -151,7 +152,21 @@ def extract(doc: Any, options: ScrapeOptions, *, prescoped: bool) -> Content | N
         root = _main_content(body, marks)
     if not marks.shown(root):
         return None
-    return _Cleaner(options, marks).clean(root)
+    content = _Cleaner(options, marks).clean(root)
+    if root.tag not in ("body", "html"):
+        content.root = _contain(root)
+    return content
+
+
+def _contain(el: Any) -> Any:
+    """A container of its own around a chosen root, which the later stages may then remove
+    (an image not shown) or unwrap (a link read as text) like any other element. Rows get a
+    table around them, as rows alone are no table to the converter."""
+    container = el.makeelement("table" if el.tag in _ROWS else "div")
+    el.tail = None  # what follows the root is not part of it
+    el.addprevious(container)
+    container.append(el)
+    return container
 
 
 def _main_content(body: Any, marks: _Marks) -> Any:

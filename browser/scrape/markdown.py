@@ -12,7 +12,6 @@ What is done around it, on the lxml tree before and on the text after:
 * Blanks are collapsed as a browser does: outside ``<pre>`` a line break is a space, and blanks
   next to a block are dropped (the converter would start a line with a space, or write empty
   quote lines).
-* Rows alone (a selector that picked a ``<tr>`` or ``<tbody>``) are wrapped in a table.
 * A quote right after a paragraph gets a blank line before it (the converter writes none, and
   many markdown readers then take the ">" for text).
 * Separator rows are written ``|---|---|``, and parentheses in link targets are escaped.
@@ -63,7 +62,6 @@ _BLOCKS = _tags(
     "menu nav ol p pre search section summary table tbody td tfoot th thead tr ul"
 )
 _LINE_BREAKS = re.compile(r"[\t\n\r\f]")
-_ROW_TAGS = frozenset({"tr", "thead", "tbody", "tfoot"})
 _TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th", "caption"})
 _MAX_COLSPAN = 50
 # Each pattern starts with a literal, which the regex engine scans for quickly.
@@ -82,8 +80,6 @@ def render(root: Any) -> str:
     _ready_tables(root)
     _collapse_blanks(root)
     html = etree.tostring(root, encoding="unicode", method="html", with_tail=False)
-    if root.tag in _ROW_TAGS:
-        html = f"<table>{html}</table>"
     result = html_to_markdown.convert(html, CONVERTER_OPTIONS)
     for warning in result.warnings:  # e.g. content nested deeper than its depth limit, left out
         log.info("html-to-markdown: %s", warning.message)

@@ -260,6 +260,20 @@ def test_selector_scopes_the_extraction():
     )
 
 
+def test_a_selector_on_a_link_or_an_image_follows_the_same_rules():
+    html = """<p><a id="top" href="#s1">To the top</a> <a id="out" href="/out">Out</a>
+      <img id="pic" src="/pic.png" alt="Picture"></p>"""
+
+    def scoped(selector: str, **options) -> str:
+        return scrape(html, base_url="https://x.test/", selector=selector, **options).markdown
+
+    assert scoped("#top") == "To the top"  # an in-page link is its text
+    assert scoped("#out") == "[Out](https://x.test/out)"
+    assert scoped("#out", scrape_links=False) == "Out"
+    assert scoped("#pic") == ""  # no images unless asked
+    assert scoped("#pic", scrape_images=True) == "![Picture](https://x.test/pic.png)"
+
+
 def test_selector_that_matches_nothing_or_is_invalid_raises_scrape_error():
     with pytest.raises(ScrapeError, match=r"selector '#nope' matched nothing"):
         scrape(selector="#nope")
