@@ -2,9 +2,10 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "ninja",  # its bundled Swagger UI for /api/docs (no CDN)
     "channels",
     "core",
@@ -105,7 +107,22 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "teams_app.middleware.CurrentTeamMiddleware",
+    # Last, as its documentation asks: turns a lockout into the page that explains it.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Console sign-in throttling: after PERISCOPE_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username, or from one client address, sign-in pauses for PERISCOPE_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("PERISCOPE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PERISCOPE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams_app.views.login_locked_out"
+# Behind a reverse proxy the client address is in a header the proxy sets (e.g.
+# HTTP_X_FORWARDED_FOR); without one, every client would share the proxy's address.
+if client_ip_header := env_str("PERISCOPE_CLIENT_IP_HEADER"):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = [client_ip_header, "REMOTE_ADDR"]
 
 ROOT_URLCONF = "console.urls"
 ASGI_APPLICATION = "console.asgi.application"
@@ -128,22 +145,16 @@ TEMPLATES = [
 
 
 def database_from_url(url: str) -> dict:
-    parsed = urlparse(url)
-    if parsed.scheme in {"postgres", "postgresql"}:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")) or "periscope",
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 0,
-        }
-    if parsed.scheme == "sqlite":
-        return _sqlite(Path(parsed.path))
-    raise ImproperlyConfigured(
-        f"DATABASE_URL scheme {parsed.scheme!r} is not supported: use postgres:// or sqlite://"
-    )
+    """DATABASE_URL as Django settings, query options (sslmode=require, ...) included."""
+    try:
+        config = dj_database_url.parse(url, conn_max_age=0)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be used: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return _sqlite(Path(config["NAME"]))
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:// URL")
+    return config
 
 
 def _sqlite(path: Path) -> dict:
@@ -227,7 +238,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PERISCOPE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Browser sessions -------------------------------------------------------------------------
