@@ -8,6 +8,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from core.errors import PeriscopeError
+from personas_app import api as personas_api
+from personas_app import api_sms as personas_api_sms
 from sessions_app import api as sessions_api
 from sessions_app import api_page, api_scrape
 from sessions_app import api_v1 as sessions_api_v1
@@ -21,6 +23,8 @@ api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="a
 api.add_router("/sessions", sessions_api.router)
 api.add_router("/sessions", api_page.router)
 api.add_router("", api_scrape.router)
+api.add_router("/personas", personas_api_sms.router)
+api.add_router("/personas", personas_api.router)
 
 
 def _error(api_: NinjaAPI, request: HttpRequest, status: int, message: str, detail=None, headers=None):
