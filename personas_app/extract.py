@@ -37,6 +37,10 @@ _CANDIDATES = (
         r"(?<![\w-])((?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])(?:[A-Z0-9]{6,10}|[A-Z0-9]{3,4}-[A-Z0-9]{3,4}))(?![\w-])"
     ),
 )
+# "...code SPRING25 for 25% off": a discount, not a one-time code.
+_DISCOUNT_AFTER = re.compile(
+    r".{0,30}?(?:%\s*off|percent off|off your|discount|coupon)", re.IGNORECASE | re.DOTALL
+)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 _URL = re.compile(r"https?://[^\s<>\"'`\]\[{}|\\^]+", re.IGNORECASE)
@@ -85,6 +89,8 @@ def find_codes(*parts: str | None) -> list[str]:
                     continue
                 if _YEAR.fullmatch(code) and (distance is None or distance > 12):
                     continue  # "© 2025" in a footer
+                if _DISCOUNT_AFTER.match(text, span[1]):
+                    continue
                 taken.append(span)
                 rank = (distance if distance is not None else NEAR, order)
                 order += 1

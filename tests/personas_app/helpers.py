@@ -6,8 +6,14 @@ from email.message import EmailMessage
 from personas_app.smtp import MailServer
 
 
-def message(*, to: str, subject: str = "Hello", text: str | None = "Hi there", html: str | None = None,
-            sender: str = "Acme <no-reply@acme.test>") -> EmailMessage:
+def message(
+    *,
+    to: str,
+    subject: str = "Hello",
+    text: str | None = "Hi there",
+    html: str | None = None,
+    sender: str = "Acme <no-reply@acme.test>",
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
@@ -23,7 +29,9 @@ def message(*, to: str, subject: str = "Hello", text: str | None = "Hi there", h
     return msg
 
 
-def send(server: MailServer, msg: EmailMessage, *, envelope_from: str = "bounce@acme.test", to=None) -> dict:
+def send(
+    server: MailServer, msg: EmailMessage, *, envelope_from: str = "bounce@acme.test", to=None
+) -> dict:
     """Sends over real SMTP; returns the recipients the server refused (smtplib's sendmail)."""
     with smtplib.SMTP(server.host, server.port, timeout=10) as client:
         return client.send_message(msg, from_addr=envelope_from, to_addrs=to)
