@@ -3,9 +3,12 @@
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
 from personas_app.models import InboundEmail, InboundSms, Persona
+from teams_app.services import api_key_create
+from tests.conftest import Api
 
 from .helpers import message, send
 
@@ -171,10 +174,6 @@ def test_limit_is_bounded(api, persona, limit):
 
 
 def test_a_key_without_the_personas_scope_is_refused(live, team):
-    from teams_app.services import api_key_create
-
-    from tests.conftest import Api
-
     _, raw = api_key_create(team=team, name="sessions only", scopes=["sessions"])
     with Api(live.api_url, raw) as client:
         response = client.post("/personas/create", json={})
@@ -184,7 +183,5 @@ def test_a_key_without_the_personas_scope_is_refused(live, team):
 
 
 def test_no_key_is_401(live):
-    import requests
-
     response = requests.post(f"{live.api_url}/personas/create", json={}, timeout=10)
     assert response.status_code == 401
