@@ -10,9 +10,11 @@ from teams_app.services import team_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-RAW = (b"From: Acme <no-reply@acme.test>\r\nSubject: Verify\r\nContent-Type: text/html\r\n\r\n"
-       b"<p>Code 482913</p><script>alert(1)</script><img src=x onerror=alert(1)>"
-       b"<a href='https://acme.test/verify?t=1'>Verify</a>\r\n")
+RAW = (
+    b"From: Acme <no-reply@acme.test>\r\nSubject: Verify\r\nContent-Type: text/html\r\n\r\n"
+    b"<p>Code 482913</p><script>alert(1)</script><img src=x onerror=alert(1)>"
+    b"<a href='https://acme.test/verify?t=1'>Verify</a>\r\n"
+)
 
 
 def _client(user) -> Client:
@@ -43,7 +45,9 @@ def outsider(django_user_model):
 @pytest.fixture
 def persona(team):
     persona = services.persona_create(team=team)
-    [email] = services.email_receive(envelope_sender="no-reply@acme.test", recipients=[persona.email], raw=RAW)
+    [email] = services.email_receive(
+        envelope_sender="no-reply@acme.test", recipients=[persona.email], raw=RAW
+    )
     return persona, email
 
 
@@ -81,6 +85,7 @@ def test_the_message_page_shows_sanitised_html_in_a_sandbox(alice, persona):
 
 def test_the_inbox_fragment_is_what_htmx_polls(alice, persona):
     persona, email = persona
+    assert f'id="email-{email.pk}"' in alice.get(f"/personas/{persona.pk}/").content.decode()
     fragment = alice.get(f"/personas/{persona.pk}/?fragment=inbox", headers={"HX-Request": "true"})
     html = fragment.content.decode()
     assert html.lstrip().startswith('<div id="inbox"')
@@ -106,13 +111,21 @@ def test_a_viewer_reads_but_cannot_create_or_delete(viewer, persona, team):
 def test_another_team_sees_nothing(outsider, persona):
     persona, email = persona
     assert persona.full_name not in outsider.get("/personas/").content.decode()
-    for url in (f"/personas/{persona.pk}/", f"/personas/{persona.pk}/emails/{email.pk}/",
-                f"/personas/{persona.pk}/?fragment=inbox"):
+    for url in (
+        f"/personas/{persona.pk}/",
+        f"/personas/{persona.pk}/emails/{email.pk}/",
+        f"/personas/{persona.pk}/?fragment=inbox",
+    ):
         response = outsider.get(url)
         assert response.status_code == 404
-        assert persona.email not in response.content.decode() and "482913" not in response.content.decode()
+        assert (
+            persona.email not in response.content.decode()
+            and "482913" not in response.content.decode()
+        )
     assert outsider.post(f"/personas/{persona.pk}/delete/").status_code == 404
-    assert outsider.post(f"/personas/{persona.pk}/number/", {"action": "release"}).status_code == 404
+    assert (
+        outsider.post(f"/personas/{persona.pk}/number/", {"action": "release"}).status_code == 404
+    )
     persona.refresh_from_db()
     assert persona.is_active
 
