@@ -3,10 +3,11 @@ authentication, and a request without a valid one stores nothing."""
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from core.errors import Forbidden, InvalidInput
+from core.errors import Forbidden, InvalidInput, PeriscopeError
 
 from . import services
 from .sms_signature import twilio_signature_valid
@@ -30,7 +31,10 @@ async def sms_inbound(request: HttpRequest):
         raise Forbidden(
             "The SMS webhook is off: set PERISCOPE_SMS_AUTH_TOKEN to your provider's auth token"
         )
-    params = [(name, value) for name, values in request.POST.lists() for value in values]
+    try:
+        params = [(name, value) for name, values in request.POST.lists() for value in values]
+    except SuspiciousOperation:  # over Django's size or field-count limits
+        raise PeriscopeError("This request is too large for an SMS webhook") from None
     url = public_url(request)
     signature = request.headers.get("X-Twilio-Signature", "")
     if not twilio_signature_valid(url=url, params=params, auth_token=token, signature=signature):

@@ -62,16 +62,23 @@ def is_mail_domain(address: str) -> bool:
     return mailbox_of(address)[1] == settings.PERISCOPE_MAIL_DOMAIN
 
 
-def persona_for_address(*, address: str) -> Persona | None:
-    """The active persona this address delivers to, on the server's mail domain only."""
+def has_control_characters(value: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def persona_for_address(*, address: str, for_update: bool = False) -> Persona | None:
+    """The active persona this address delivers to, on the server's mail domain only.
+    `for_update` locks it, so a delete running at the same time waits or is waited for."""
     mailbox, domain = mailbox_of(address)
-    if not mailbox or domain != settings.PERISCOPE_MAIL_DOMAIN:
+    if not mailbox or domain != settings.PERISCOPE_MAIL_DOMAIN or has_control_characters(address):
         return None
-    return Persona.objects.filter(email=f"{mailbox}@{domain}", status=PersonaStatus.ACTIVE).first()
+    personas = Persona.objects.select_for_update() if for_update else Persona.objects
+    return personas.filter(email=f"{mailbox}@{domain}", status=PersonaStatus.ACTIVE).first()
 
 
-def persona_for_number(*, number: str) -> Persona | None:
-    return Persona.objects.filter(phone_number=number, status=PersonaStatus.ACTIVE).first()
+def persona_for_number(*, number: str, for_update: bool = False) -> Persona | None:
+    personas = Persona.objects.select_for_update() if for_update else Persona.objects
+    return personas.filter(phone_number=number, status=PersonaStatus.ACTIVE).first()
 
 
 def email_count_from_sender(*, sender: str, since: datetime) -> int:

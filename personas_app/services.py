@@ -148,7 +148,7 @@ def _email_store(*, envelope_sender, recipients, raw_size, parsed) -> list[Inbou
     delivered: set = set()
     now = timezone.now()
     for recipient in recipients:
-        persona = selectors.persona_for_address(address=recipient)
+        persona = selectors.persona_for_address(address=recipient, for_update=True)
         if persona is None or persona.pk in delivered:
             continue
         delivered.add(persona.pk)
@@ -197,7 +197,7 @@ def _sms_store(*, to_number, sender, body, provider_sid, codes, links) -> Inboun
     existing = InboundSms.objects.filter(provider_sid=provider_sid).first()
     if existing is not None:
         return existing
-    persona = selectors.persona_for_number(number=to_number)
+    persona = selectors.persona_for_number(number=to_number, for_update=True)
     if persona is None:
         raise NotFound(
             f"No persona holds the number {to_number}: give a persona this number first (it must be "

@@ -48,6 +48,8 @@ class PersonaMailHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options
     ):
+        if selectors.has_control_characters(address):
+            return "501 5.1.7 Bad sender address syntax"
         since = timezone.now() - timedelta(minutes=1)
         recent = await _orm(selectors.email_count_from_sender, sender=address, since=since)
         if recent >= settings.PERISCOPE_MAIL_RATE_PER_SENDER:
@@ -59,6 +61,8 @@ class PersonaMailHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options
     ):
+        if selectors.has_control_characters(address):
+            return "501 5.1.3 Bad recipient address syntax"
         if not selectors.is_mail_domain(address):
             return f"550 5.7.1 Relaying denied: this server only takes mail for @{settings.PERISCOPE_MAIL_DOMAIN}"
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:

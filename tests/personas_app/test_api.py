@@ -185,3 +185,13 @@ def test_a_key_without_the_personas_scope_is_refused(live, team):
 def test_no_key_is_401(live):
     response = requests.post(f"{live.api_url}/personas/create", json={}, timeout=10)
     assert response.status_code == 401
+
+
+def test_a_deleted_persona_gets_no_number(api, settings):
+    settings.PERISCOPE_SMS_NUMBERS = NUMBERS
+    pid = api.post("/personas/create", json={}).json()["persona_id"]
+    api.delete(f"/personas/{pid}")
+    response = api.post(f"/personas/{pid}/sms/number", json={})
+    assert response.status_code == 409
+    assert "deleted" in response.json()["message"]
+    assert Persona.objects.get(pk=pid).phone_number is None

@@ -23,10 +23,17 @@ def aged(team):
     persona = services.persona_create(team=team)
     now = timezone.now()
     for days in (1, 6, 8, 40):
-        [email] = services.email_receive(envelope_sender="a@acme.test", recipients=[persona.email], raw=RAW)
+        [email] = services.email_receive(
+            envelope_sender="a@acme.test", recipients=[persona.email], raw=RAW
+        )
         InboundEmail.objects.filter(pk=email.pk).update(created_at=now - timedelta(days=days))
-        InboundSms.objects.create(persona=persona, to_number="+15550000001", body="hi", provider_sid=f"SM{days}",
-                                  created_at=now - timedelta(days=days))
+        InboundSms.objects.create(
+            persona=persona,
+            to_number="+15550000001",
+            body="hi",
+            provider_sid=f"SM{days}",
+            created_at=now - timedelta(days=days),
+        )
     return persona
 
 

@@ -162,3 +162,12 @@ def test_missing_twilio_fields_are_a_422_once_the_signature_is_valid(live, holde
     response = post(live, form)
     assert response.status_code == 422
     assert "MessageSid" in response.json()["message"]
+
+
+def test_an_oversized_form_is_refused_without_a_500(live, holder):
+    response = requests.post(
+        f"{live.api_url}/personas/sms/inbound", data={"Body": "x" * 3_000_000}, timeout=30
+    )
+    assert response.status_code == 400
+    assert "too large" in response.json()["message"]
+    assert InboundSms.objects.count() == 0

@@ -207,3 +207,15 @@ def test_mail_survives_a_restart_of_the_smtp_server(api, live, persona):
         live.call(second.stop)
     subjects = {e["subject"] for e in api.get(f"/personas/{persona['persona_id']}/emails").json()}
     assert subjects == {"before restart 0", "before restart 1", "before restart 2", "after restart"}
+
+
+def test_addresses_with_control_characters_are_refused_and_the_server_carries_on(
+    mail_server, persona
+):
+    with smtplib.SMTP(mail_server.host, mail_server.port, timeout=10) as client:
+        client.ehlo()
+        assert client.docmd("MAIL FROM:<bad\x01sender@acme.test>")[0] == 501
+        assert client.mail("good@acme.test")[0] == 250
+        assert client.docmd(f"RCPT TO:<{persona['email'][:3]}\x00{persona['email'][3:]}>")[0] == 501
+        assert client.rcpt(persona["email"])[0] == 250
+    assert send(mail_server, message(to=persona["email"])) == {}
