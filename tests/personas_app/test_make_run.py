@@ -110,3 +110,49 @@ def test_serve_still_serves_when_the_smtp_port_is_taken(tmp_path):
             )
         finally:
             _stop(process)
+
+
+def test_run_mail_server_alone_for_a_relay(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["PERISCOPE_VAR_DIR"] = str(tmp_path / "var")
+    run = {
+        "cwd": ROOT,
+        "env": env,
+        "capture_output": True,
+        "text": True,
+        "timeout": 120,
+        "check": True,
+    }
+
+    def shell(code: str) -> str:  # the last line printed (the shell may print a banner first)
+        return subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code], **run
+        ).stdout.split("\n")[-2]
+
+    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], **run)
+    subprocess.run([sys.executable, "manage.py", "bootstrap"], **run)
+    address = shell(
+        "from teams_app.models import Team; from personas_app.services import persona_create; "
+        "print(persona_create(team=Team.objects.get()).email)"
+    )
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_mail_server", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert f"smtp://127.0.0.1:{port}" in process.stdout.readline()
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.send_message(message(to=address, subject="via the relay"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    stored = shell(
+        "from personas_app.models import InboundEmail; print([e.subject for e in InboundEmail.objects.all()])"
+    )
+    assert stored == "['via the relay']"
