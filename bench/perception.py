@@ -22,7 +22,11 @@ Every variant keeps one session (or page) parked on each test page. The rounds i
 operations and the variants. The order of the variants rotates from one round to the next, and
 each measurement starts after a short pause. Warm-up rounds are dropped.
 
+A short first part needs no browser: the scrape's HTML-to-markdown stage (html_to_result) on
+the two article pages, against html2text on the same HTML. --markdown-only runs just that part.
+
 Run: .venv/bin/python bench/perception.py [--runs 30] [--warmup 5] [--no-notte]
+                                          [--markdown-runs 200] [--markdown-only]
 """
 
 import argparse
@@ -513,6 +517,90 @@ class Notte:
                 os.killpg(self.chromium.pid, signal.SIGKILL)
 
 
+# -- scrape to markdown, without a browser ----------------------------------------------------------
+
+MARKDOWN_INPUTS = {
+    name: common.ROOT / name
+    for name in ("tests/site/article.html", "tests/browser/fixtures/article.html")
+}
+MARKDOWN_BASE_URL = "https://news.example.com/2026/report.html"
+MARKDOWN_VARIANTS = {
+    "ours": "ours: html_to_result (clean + html-to-markdown)",
+    "converter": "html-to-markdown alone, no cleaning",
+    "html2text": "html2text.handle",
+}
+
+
+def markdown_conversion(runs: int, warmup: int) -> dict:
+    """HTML string to markdown on one thread, ours against html2text on the same input.
+
+    This is the browser-free stage of every scrape (and all of scrape_from_html): parse, clean,
+    list images, resolve links, convert. The variants take turns, in a rotating order.
+    """
+    import html2text
+    import html_to_markdown
+
+    from browser.scrape import ScrapeOptions, html_to_result
+    from browser.scrape.markdown import CONVERTER_OPTIONS
+
+    options = ScrapeOptions()  # the API's defaults: whole page, links kept, no images
+
+    def convert(name: str, html: str) -> str:
+        if name == "ours":
+            return html_to_result(html, options, base_url=MARKDOWN_BASE_URL).markdown
+        if name == "converter":
+            return html_to_markdown.convert(html, CONVERTER_OPTIONS).content
+        return html2text.HTML2Text(baseurl=MARKDOWN_BASE_URL).handle(html)
+
+    names = list(MARKDOWN_VARIANTS)
+    results = {}
+    for label, path in MARKDOWN_INPUTS.items():
+        html = path.read_text(encoding="utf-8")
+        samples: dict[str, list[float]] = {name: [] for name in names}
+        chars: dict[str, int] = {}
+        for round_no in range(warmup + runs):
+            shift = round_no % len(names)
+            for name in names[shift:] + names[:shift]:
+                t0 = time.perf_counter()
+                markdown = convert(name, html)
+                ms = (time.perf_counter() - t0) * 1000
+                chars[name] = len(markdown)
+                if round_no >= warmup:
+                    samples[name].append(ms)
+        stats = {name: common.summary(values) for name, values in samples.items()}
+        results[label] = {
+            "html_bytes": len(html.encode()),
+            "summary_ms": stats,
+            "markdown_chars": chars,
+            "ratio_ours_over": ratios_over(stats, "ours"),
+            "samples_ms": samples,
+        }
+    print(
+        f"\nScrape to markdown without a browser, ms ({runs} rounds after {warmup} warm-up, "
+        "variants interleaved)"
+    )
+    rows = []
+    for label, result in results.items():
+        rows.append([f"{label} ({result['html_bytes'] / 1024:.0f} KB)", "", "", "", "", ""])
+        for name, variant in MARKDOWN_VARIANTS.items():
+            s = result["summary_ms"][name]
+            ratio = result["ratio_ours_over"].get(name)
+            rows.append(
+                [
+                    f"  {variant}",
+                    s["n"],
+                    s["p50"],
+                    s["p95"],
+                    f"{ratio['p50']:.2f} / {ratio['p95']:.2f}" if ratio else "",
+                    result["markdown_chars"][name],
+                ]
+            )
+    common.print_table(
+        ["input / variant", "n", "p50", "p95", "ours / this, p50 / p95", "markdown chars"], rows
+    )
+    return {"runs": runs, "warmup": warmup, "variants": MARKDOWN_VARIANTS, "inputs": results}
+
+
 # -- the run --------------------------------------------------------------------------------------
 
 
@@ -740,8 +828,25 @@ def main() -> None:
     parser.add_argument(
         "--no-notte", dest="notte", action="store_false", help="skip the notte peer"
     )
+    parser.add_argument(
+        "--markdown-runs", type=int, default=200, help="rounds of the scrape-to-markdown part"
+    )
+    parser.add_argument(
+        "--markdown-only",
+        action="store_true",
+        help="only the scrape-to-markdown part (no browser, a few seconds)",
+    )
     args = parser.parse_args()
-    common.write_results("perception", run(args))
+    markdown = markdown_conversion(args.markdown_runs, warmup=20)
+    if args.markdown_only:
+        common.write_results(
+            "scrape_markdown",
+            {"benchmark": "scrape_markdown", **common.environment(), "markdown": markdown},
+        )
+        return
+    results = run(args)
+    results["markdown_conversion"] = markdown
+    common.write_results("perception", results)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from .display import VirtualDisplay
 from .egress import EgressProxy
 from .errors import BrowserError, SessionNotFound
 from .launcher import LaunchConfig, find_xvfb, minimal_env
-from .session import BrowserSession
+from .session import SessionContext
 from .types import PoolStats, SessionSpec
 from .url_policy import EgressPolicy
 
@@ -42,7 +42,7 @@ class BrowserPool:
         self._display = VirtualDisplay(find_xvfb())
         self._warm: list[tuple[BrowserContext, Page]] = []
         self._refill_task: asyncio.Task[None] | None = None
-        self._sessions: dict[str, BrowserSession] = {}
+        self._sessions: dict[str, SessionContext] = {}
         self._home: Path | None = None
         self._stopping = False
         self._headed_lock = asyncio.Lock()
@@ -104,7 +104,7 @@ class BrowserPool:
         if browser is self._browser:
             self._warm.clear()
 
-    def _browser_of(self, session: BrowserSession) -> Browser | None:
+    def _browser_of(self, session: SessionContext) -> Browser | None:
         return session.context.browser
 
     async def stop(self) -> None:
@@ -130,7 +130,7 @@ class BrowserPool:
 
     # -- sessions ----------------------------------------------------------------------------
 
-    async def open(self, spec: SessionSpec, *, refill: bool = True) -> BrowserSession:
+    async def open(self, spec: SessionSpec, *, refill: bool = True) -> SessionContext:
         """refill=False leaves topping up the warm pool to the caller (`refill_soon`), so the
         browser is not busy making the next context while this start is being answered."""
         if spec.session_id in self._sessions:
@@ -140,7 +140,7 @@ class BrowserPool:
             if refill:
                 self._schedule_refill()
             await self._apply_spec(page, spec)
-            session = BrowserSession(spec=spec, context=context, page=page)
+            session = SessionContext(spec=spec, context=context, page=page)
         else:
             browser = await self._browser_for(spec)
             context = await browser.new_context(**self._context_options(spec))
@@ -149,14 +149,14 @@ class BrowserPool:
             except Exception:
                 await context.close()
                 raise
-            session = BrowserSession(spec=spec, context=context, page=page, headed=not spec.headless)
+            session = SessionContext(spec=spec, context=context, page=page, headed=not spec.headless)
         session.files_dir = self._home / "sessions" / spec.session_id if self._home else None
         session.track_navigation(session.page)
         self._sessions[spec.session_id] = session
         session.page.on("crash", lambda _p: self._forget(session, "page crashed"))
         return session
 
-    def get(self, session_id: str) -> BrowserSession:
+    def get(self, session_id: str) -> SessionContext:
         try:
             return self._sessions[session_id]
         except KeyError:
@@ -173,7 +173,7 @@ class BrowserPool:
             await session.close()
         return True
 
-    def _forget(self, session: BrowserSession, reason: str) -> None:
+    def _forget(self, session: SessionContext, reason: str) -> None:
         if self._sessions.get(session.session_id) is not session:
             return
         del self._sessions[session.session_id]

@@ -15,7 +15,7 @@ from .types import SessionSpec
 
 
 @dataclass(slots=True)
-class BrowserSession:
+class SessionContext:
     spec: SessionSpec
     context: BrowserContext
     page: Page

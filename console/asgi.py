@@ -3,20 +3,31 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
-django_asgi_app = get_asgi_application()
+console_app = get_asgi_application()  # sets Django up: the imports below need it
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from .api_http import ApiHandler, BodyLimit, is_api_path  # noqa: E402
 from .routing import websocket_urlpatterns  # noqa: E402
+
+api_app = BodyLimit(ApiHandler())
+# The process serves its own CSS, htmx and Swagger assets (make run has no web server in front);
+# only /static/ paths are intercepted, and the rest of the stack stays async.
+static_and_console_app = ASGIStaticFilesHandler(console_app)
+
+
+async def http_app(scope, receive, send):
+    """API calls take the lean path (console/api_http.py); everything else the console's."""
+    app = api_app if is_api_path(scope["path"]) else static_and_console_app
+    await app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        # The process serves its own CSS, htmx and Swagger assets (make run has no web server in
-        # front); only /static/ paths are intercepted, and the rest of the stack stays async.
-        "http": ASGIStaticFilesHandler(django_asgi_app),
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -77,6 +77,8 @@ API_KEY_PEPPER = env_secret("PERISCOPE_API_KEY_PEPPER", VAR_DIR / "secrets" / "a
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 PUBLIC_URL = env_str("PERISCOPE_PUBLIC_URL").rstrip("/")
+# How long a web process trusts an API key it has checked before asking the database again.
+PERISCOPE_API_KEY_CACHE_SECONDS = env_int("PERISCOPE_API_KEY_CACHE_SECONDS", 5)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -187,6 +189,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sessions_app:list"
 LOGOUT_REDIRECT_URL = "login"
+# Request bodies above this answer 413 (API) or 400 (console forms) before they are read whole.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PERISCOPE_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024)
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

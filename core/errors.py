@@ -51,3 +51,33 @@ class RateLimited(PeriscopeError):
 
 class Unavailable(PeriscopeError):
     status = 503
+
+
+class PayloadTooLarge(PeriscopeError):
+    status = 413
+
+
+class UnsupportedMediaType(PeriscopeError):
+    status = 415
+
+
+class UpstreamFailed(PeriscopeError):
+    """A service outside this server (an LLM, a search endpoint) failed or answered nonsense."""
+
+    status = 502
+
+
+class ServerError(PeriscopeError):
+    status = 500
+
+
+ERROR_BY_STATUS: dict[int, type[PeriscopeError]] = {
+    cls.status: cls
+    for cls in (Unauthenticated, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType,
+                RateLimited, UpstreamFailed, Unavailable, ServerError)
+}
+
+
+def error_for_status(status: int, message: str) -> PeriscopeError:
+    """The domain error a status stands for (a worker's reply carries only the number)."""
+    return ERROR_BY_STATUS.get(status, ServerError)(message)

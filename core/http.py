@@ -1,16 +1,24 @@
+from dataclasses import dataclass
 from functools import wraps
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.cache import patch_vary_headers
-from django_htmx.middleware import HtmxDetails
 
 
-class AuthedRequest(HttpRequest):
-    """A console request after login; CurrentTeamMiddleware sets the team and membership."""
+@dataclass(frozen=True, slots=True)
+class PublicUrls:
+    """The server's own base URLs as a client reaches them: PERISCOPE_PUBLIC_URL when set (behind
+    a proxy), else the request's scheme and host."""
 
-    user: AbstractBaseUser
-    htmx: HtmxDetails
+    http: str
+    ws: str
+
+    @classmethod
+    def for_request(cls, request: HttpRequest) -> "PublicUrls":
+        base = settings.PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
+        scheme, _, rest = base.partition("://")
+        return cls(http=base, ws=("wss://" if scheme == "https" else "ws://") + rest)
 
 
 def htmx_partial(request: HttpRequest) -> bool:

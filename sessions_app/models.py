@@ -21,6 +21,13 @@ class SessionStatus(models.TextChoices):
 LIVE_STATUSES = (SessionStatus.STARTING, SessionStatus.ACTIVE)
 
 
+class ReplayStatus(models.TextChoices):
+    NONE = "", "Not built"
+    BUILDING = "building", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
 class BrowserWorker(models.Model):
     """A process that owns one Chromium; it heartbeats so others can tell when it is gone."""
 
@@ -66,6 +73,12 @@ class BrowserSession(UUIDModel):
     screenshot_type = models.CharField(max_length=20, default="last_action")
     web_bot_auth = models.BooleanField(default=False)
     vault_id = models.CharField(max_length=100, blank=True)
+    # Bytes the session's pages sent and received through the egress proxy.
+    network_request_bytes = models.PositiveBigIntegerField(default=0)
+    network_response_bytes = models.PositiveBigIntegerField(default=0)
+    replay_status = models.CharField(max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.NONE, blank=True)
+    replay_claimed_at = models.DateTimeField(null=True, blank=True)
+    replay_frames = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_accessed_at = models.DateTimeField(auto_now_add=True)

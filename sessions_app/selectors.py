@@ -52,9 +52,7 @@ def session_list_for_team(*, team: Team, only_active: bool = False, status: str 
     return sessions.order_by("-created_at")
 
 
-async def asession_page_for_team(
-    *, team: Team, only_active: bool, page: int, page_size: int
-) -> list[BrowserSession]:
+async def asession_page_for_team(*, team: Team, only_active: bool, page: int, page_size: int) -> list[BrowserSession]:
     """One page of the team's sessions, newest first (both APIs' list endpoints)."""
     sessions = session_list_for_team(team=team, only_active=only_active)
     return await sync_to_async(lambda: list(paginate(sessions, page=page, page_size=page_size)))()
@@ -66,6 +64,14 @@ def session_events(*, session: BrowserSession) -> list[SessionEvent]:
 
 def session_steps(*, session: BrowserSession) -> list[Step]:
     return list(Step.objects.filter(session=session).order_by("index"))
+
+
+def step_count(*, session_id: str) -> int:
+    return Step.objects.filter(session_id=session_id).count()
+
+
+def steps_with_screenshots(*, session: BrowserSession) -> list[Step]:
+    return [s for s in Step.objects.filter(session=session).order_by("index") if s.screenshot]
 
 
 def worker_count_alive() -> int:

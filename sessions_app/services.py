@@ -1,8 +1,11 @@
 """Writes for browser sessions. Sync functions are one transaction each; the async ones
 orchestrate a state change that needs a browser worker (reserve row -> command -> result)."""
 
+import contextlib
 import logging
-from datetime import timedelta
+import math
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -12,19 +15,38 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, PeriscopeError, RateLimited
+from core.errors import Conflict, InvalidInput, PeriscopeError, RateLimited
 from teams_app.models import ApiKey, AuditAction, Team
 from teams_app.services import audit_record
 
-from . import rpc
+from . import routes, selectors
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
-from .protocol import START_QUEUE
+from .schemas import Cookie
 from .start_options import StartOptions
+from .worker import client
+from .worker.protocol import START_QUEUE
 
 log = logging.getLogger(__name__)
 
 
 # -- sync writes ---------------------------------------------------------------------------------
+
+
+def live_session_count(*, team: Team) -> int:
+    return BrowserSession.objects.filter(team=team, status__in=LIVE_STATUSES).count()
+
+
+def team_cap_check(*, team: Team, extra: int = 0) -> None:
+    """Raise 429 when the team already runs as many browser contexts as it may. Call it inside a
+    transaction holding the team row's lock, so two starts cannot both take the last slot."""
+    live = live_session_count(team=team) + extra
+    cap = settings.PERISCOPE_TEAM_SESSION_CAP
+    if live >= cap:
+        raise RateLimited(
+            f"Team {team.name} already has {live} active sessions, the most it may run at once "
+            f"({cap}); stop one and try again",
+            headers={"Retry-After": "5"},
+        )
 
 
 @transaction.atomic
@@ -33,14 +55,7 @@ def session_reserve(
 ) -> BrowserSession:
     """Create the row in `starting`, within the team's concurrency cap (checked under a lock)."""
     Team.objects.select_for_update().filter(pk=team.pk).first()
-    live = BrowserSession.objects.filter(team=team, status__in=LIVE_STATUSES).count()
-    cap = settings.PERISCOPE_TEAM_SESSION_CAP
-    if live >= cap:
-        raise RateLimited(
-            f"Team {team.name} already has {live} active sessions, the most it may run at once "
-            f"({cap}); stop one and try again",
-            headers={"Retry-After": "5"},
-        )
+    team_cap_check(team=team)
     session = BrowserSession.objects.create(
         team=team,
         started_by_user=user if user and user.is_authenticated else None,
@@ -82,10 +97,6 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
     return True
 
 
-def step_count(*, session_id: str) -> int:
-    return Step.objects.filter(session_id=session_id).count()
-
-
 def step_record(
     *, session_id: str, index: int, action: dict[str, Any], success: bool, message: str, url_before: str,
     url_after: str, duration_ms: float, screenshot: bytes,
@@ -100,17 +111,12 @@ def step_record(
     return step
 
 
-TOUCH_RESOLUTION = timedelta(seconds=5)
-
-
-def session_touch(*, session: BrowserSession) -> None:
-    """Record activity for the idle timeout; timeouts are minutes, so a write every few seconds
-    at most keeps them exact enough without a database write per command."""
-    now = timezone.now()
-    if session.last_accessed_at and now - session.last_accessed_at < TOUCH_RESOLUTION:
-        return
-    BrowserSession.objects.filter(pk=session.pk).update(last_accessed_at=now)
-    session.last_accessed_at = now
+def session_activity_save(*, activity: dict[str, float]) -> None:
+    """The worker's record of each session's last command (epoch seconds), for status and the
+    idle timeout of whichever worker reads the row next."""
+    for session_id, at in activity.items():
+        when = datetime.fromtimestamp(at, tz=UTC)
+        BrowserSession.objects.filter(pk=session_id, last_accessed_at__lt=when).update(last_accessed_at=when)
 
 
 def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
@@ -178,16 +184,17 @@ async def session_start(
     """Reserve a slot, have a worker open the context, answer once the page is usable."""
     session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
     try:
-        await rpc.call(
+        await client.call(
             START_QUEUE,
-            {"type": "session.start", "session_id": str(session.id), "spec": options.browser_spec(str(session.id))},
+            {"type": "session.start", "session_id": str(session.id), "team_id": str(team.pk),
+             "spec": options.browser_spec(str(session.id))},
             wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:
-        # 4xx: the request could not be served: no trace of a session should stay live.
-        status = SessionStatus.ERROR
+        # The request could not be served: no trace of a session may stay live.
         await sync_to_async(session_mark_ended)(
-            session_id=str(session.id), status=status, reason=f"start failed: {exc.message}", error=exc.message
+            session_id=str(session.id), status=SessionStatus.ERROR, reason=f"start failed: {exc.message}",
+            error=exc.message,
         )
         raise
     await sync_to_async(_audit_session)(session, AuditAction.SESSION_STARTED, user, api_key)
@@ -198,6 +205,7 @@ async def session_stop(
     *, session: BrowserSession, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
 ) -> BrowserSession:
     """Idempotent. A session that ended another way (timeout, error) answers 409 'already closed'."""
+    routes.forget(str(session.id))
     if session.is_live:
         ended = await sync_to_async(session_mark_ended)(
             session_id=str(session.id), status=SessionStatus.CLOSED,
@@ -207,8 +215,11 @@ async def session_stop(
             await sync_to_async(_audit_session)(session, AuditAction.SESSION_STOPPED, user, api_key)
         if session.worker_channel:
             try:
-                await rpc.call(session.worker_channel,
-                               {"type": "session.stop", "session_id": str(session.id)}, wait_seconds=10)
+                await client.call(
+                    session.worker_channel,
+                    {"type": "session.stop", "session_id": str(session.id), "team_id": str(session.team_id)},
+                    wait_seconds=10,
+                )
             except PeriscopeError as exc:
                 # The row is closed already; the worker's reaper closes a context it still holds.
                 log.warning("stop of %s not confirmed by its worker: %s", session.id, exc.message)
@@ -222,11 +233,80 @@ async def session_stop(
 
 
 async def session_command(*, session: BrowserSession, command: dict[str, Any]) -> Any:
-    """Send a command to the worker that owns a live session."""
+    """Send a command to the worker that owns a live session (the row is already loaded)."""
     if not session.is_live or not session.worker_channel:
         raise Conflict(f"Session {session.id} is {session.status}; start a new session")
-    await sync_to_async(session_touch)(session=session)
-    return await rpc.call(
-        session.worker_channel, {**command, "session_id": str(session.id)},
+    return await _send(routes.remember(session), str(session.id), command)
+
+
+async def session_command_by_id(*, team: Team, session_id: str, command: dict[str, Any]) -> Any:
+    """The same, for a session known only by its id: the hot path of every page command. The
+    route comes from this process's memory when it can; the worker checks the team either way."""
+    route = routes.get(session_id, str(team.pk))
+    if route is None:
+        session = await selectors.asession_get_for_team(team=team, session_id=session_id)
+        return await session_command(session=session, command=command)
+    try:
+        return await _send(route, session_id, command)
+    except client.SessionNotOnWorker:
+        # The session ended since the route was remembered: the row says how.
+        routes.forget(session_id)
+        session = await selectors.asession_get_for_team(team=team, session_id=session_id)
+        return await session_command(session=session, command=command)
+
+
+async def _send(route: routes.Route, session_id: str, command: dict[str, Any]) -> Any:
+    return await client.call(
+        route.worker_channel, {**command, "session_id": session_id, "team_id": route.team_id},
         wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
     )
+
+
+# -- cookies -------------------------------------------------------------------------------------
+
+_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_COOKIE_DOMAIN = re.compile(r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+# Browsers cap a cookie's lifetime at 400 days; anything past the year 9999 is nonsense.
+_LAST_EXPIRY = 253402300799
+
+
+def cookie_problem(cookie: Cookie) -> tuple[str, str] | None:
+    """(field, what to change) for a cookie a browser would refuse or misread, else None."""
+    if not _COOKIE_NAME.match(cookie.name):
+        return "name", "must be a non-empty cookie token (letters, digits and !#$%&'*+-.^_`|~)"
+    if any(ord(ch) < 0x20 or ch in ';"\\\x7f' for ch in cookie.value):
+        return "value", "must not contain control characters, quotes, backslashes or ';'"
+    if not _COOKIE_DOMAIN.match(cookie.domain):
+        return "domain", "must be a host name such as example.com or .example.com"
+    if not cookie.path.startswith("/") or any(ord(ch) < 0x20 or ch == ";" for ch in cookie.path):
+        return "path", "must start with '/' and contain no control characters or ';'"
+    for field in ("expires", "expirationDate"):
+        value = getattr(cookie, field)
+        if value is not None and not (math.isfinite(value) and -1 <= value <= _LAST_EXPIRY):
+            return field, "must be a Unix time in seconds (or -1 for a session cookie)"
+    if cookie.sameSite == "None" and not cookie.secure:
+        return "secure", "a cookie with sameSite None must be secure"
+    return None
+
+
+async def session_cookies_set(*, team: Team, session_id: str, cookies: list[Cookie]) -> int:
+    for index, cookie in enumerate(cookies):
+        problem = cookie_problem(cookie)
+        if problem:
+            raise InvalidInput(f"cookies.{index}.{problem[0]}", problem[1])
+    command = {"type": "session.cookies.set", "cookies": [c.to_browser() for c in cookies]}
+    await session_command_by_id(team=team, session_id=session_id, command=command)
+    return len(cookies)
+
+
+async def session_cookies_get(*, team: Team, session_id: str) -> list[Cookie]:
+    cookies = await session_command_by_id(team=team, session_id=session_id, command={"type": "session.cookies.get"})
+    return [Cookie.from_browser(c) for c in cookies]
+
+
+async def session_sync(*, session: BrowserSession) -> None:
+    """Wait until every step the worker ran for this session is written, so that a read right
+    after an execute sees it. Not activity: polling a session's status does not keep it alive."""
+    if session.is_live and session.worker_channel:
+        with contextlib.suppress(client.SessionNotOnWorker):
+            await session_command(session=session, command={"type": "session.sync"})

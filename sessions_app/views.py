@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import NotFound, PeriscopeError
-from core.http import htmx_partial, vary_on_htmx
+from core.http import PublicUrls, htmx_partial, vary_on_htmx
 from teams_app.models import Membership
 
-from . import replay, selectors, services
+from . import replays, selectors, services
 from .forms import StartSessionForm
 from .models import SessionStatus
-from .presenters import session_debug_to_wire
+from .schemas import SessionDebugResponse
 from .start_options import build_start_options
 
 
@@ -93,7 +93,7 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         "session": session,
         "events": selectors.session_events(session=session),
         "steps": selectors.session_steps(session=session),
-        "debug": session_debug_to_wire(session, request),
+        "debug": SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs=[]),
         "can_operate": membership.can_operate,
     }
     template = "sessions_app/detail.html"
@@ -122,7 +122,7 @@ async def session_stop(request: HttpRequest, session_id) -> HttpResponse:
 @require_GET
 def replay_file(request: HttpRequest, token: str) -> FileResponse:
     """A replay by signed, expiring URL: the Notte client downloads mp4_url with a plain GET."""
-    found = replay.replay_file_for_token(token)
+    found = replays.replay_file_for_token(token)
     if found is None:
         raise Http404("This replay link is invalid or has expired; ask the API for a new one")
     path, kind = found

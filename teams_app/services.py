@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput
 
-from . import keys
+from . import key_cache, keys
 from .models import DEFAULT_SCOPES, ApiKey, AuditAction, AuditEvent, Membership, Role, Scope, Team
 
 VALID_SCOPES = {s.value for s in Scope}
@@ -143,6 +143,7 @@ def api_key_revoke(*, actor: Membership, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        transaction.on_commit(lambda: key_cache.forget(api_key.pk))
         audit_record(team=actor.team, action=AuditAction.KEY_REVOKED, actor_user=actor.user, target=str(api_key))
     return api_key
 

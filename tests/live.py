@@ -3,6 +3,7 @@
 import asyncio
 import socket
 import threading
+import time
 
 from sessions_app.embedded import EmbeddedServer
 from sessions_app.worker.runner import Worker
@@ -14,12 +15,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class AdjustableClock:
+    """The worker's wall clock, which a test moves forward instead of sleeping through a timeout."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
 class LiveServer:
     def __init__(self, *, embedded_worker: bool = True, **worker_options):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.url}/api"
-        self.worker = Worker(**worker_options) if embedded_worker else None
+        self.clock = AdjustableClock()
+        self.worker = Worker(clock=self.clock, **worker_options) if embedded_worker else None
         self._server: EmbeddedServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)

@@ -18,7 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from browser.perception.observe import NodeRef
-from browser.session import BrowserSession
+from browser.session import SessionContext
 from browser.url_policy import navigation_refusal
 
 DEFAULT_TIMEOUT_MS = 15000
@@ -54,7 +54,7 @@ class ActionContext:
     scrape: Any = None  # async (page, action) -> dict, injected to keep this module small
 
 
-async def execute(session: BrowserSession, action: dict[str, Any], ctx: ActionContext) -> ActionOutcome:
+async def execute(session: SessionContext, action: dict[str, Any], ctx: ActionContext) -> ActionOutcome:
     kind = action["type"]
     timeout_ms = action.get("timeout") or DEFAULT_TIMEOUT_MS
     handler = HANDLERS.get(kind)
@@ -88,7 +88,7 @@ def _short(exc: Exception) -> str:
 # -- element resolution ---------------------------------------------------------------------------
 
 
-async def _element(session: BrowserSession, action: dict[str, Any], timeout_ms: int) -> tuple[ElementHandle, NodeRef | None]:
+async def _element(session: SessionContext, action: dict[str, Any], timeout_ms: int) -> tuple[ElementHandle, NodeRef | None]:
     selector = action.get("selector")
     if selector:
         return await _by_selector(session.page, selector, timeout_ms), None
@@ -217,7 +217,7 @@ async def _upload(session, action, timeout_ms, ctx):
     return ActionOutcome(True, f"Uploaded {path.name} to '{_label(ref, action)}'")
 
 
-def _session_file(session: BrowserSession, requested: str) -> Path:
+def _session_file(session: SessionContext, requested: str) -> Path:
     """Only the session's own files can be uploaded: its downloads and uploads, by name."""
     name = Path(requested).name
     if not name or name != requested.replace("downloads/", "").replace("uploads/", ""):

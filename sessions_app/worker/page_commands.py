@@ -9,22 +9,22 @@ from browser.perception.actions import FILL_TYPES, ActionContext, execute
 from browser.perception.observe import PageChanged, observe
 from browser.scrape import scrape_page
 from browser.screencast import current_frame
-from browser.session import BrowserSession
-from sessions_app.presenters import observation_to_wire
-from sessions_app.scrape_html import scrape_options
+from browser.session import SessionContext
+from sessions_app.html_scrape import scrape_options
+from sessions_app.schemas import Observation
 
 MASK = "********"
 
 
-async def observe_wire(session: BrowserSession, *, max_nb_actions: int) -> dict[str, Any]:
+async def observe_wire(session: SessionContext, *, max_nb_actions: int) -> dict[str, Any]:
     """The Observation exactly as the API answers it, as one JSON string: big replies then
     cross the channel layer and the web process without being copied or encoded again."""
     raw = await observe_page(session)
-    wire = observation_to_wire(raw, raw["actions"][:max_nb_actions])
+    wire = Observation.wire(raw, raw["actions"][:max_nb_actions])
     return {"count": len(raw["actions"]), "json": json.dumps(wire)}
 
 
-async def observe_page(session: BrowserSession) -> dict[str, Any]:
+async def observe_page(session: SessionContext) -> dict[str, Any]:
     await session.settled()
     await session.watch()
     try:
@@ -50,7 +50,7 @@ async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
     return (await scrape_page(page, scrape_options(action))).to_wire()
 
 
-async def execute_action(session: BrowserSession, action: dict[str, Any], *, allow_evaluate_js: bool) -> dict[str, Any]:
+async def execute_action(session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool) -> dict[str, Any]:
     await session.watch()  # the screencast makes the step's screenshot free when nothing moved
     started = time.time()
     url_before = session.page.url
@@ -74,25 +74,25 @@ def masked(action: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-async def step_screenshot(session: BrowserSession) -> bytes:
+async def step_screenshot(session: SessionContext) -> bytes:
     try:
         return await current_frame(session.frames, session.page)
     except Exception:
         return b""
 
 
-async def page_screenshot(session: BrowserSession, *, image_type: str, quality: int | None, full_page: bool) -> bytes:
+async def page_screenshot(session: SessionContext, *, image_type: str, quality: int | None, full_page: bool) -> bytes:
     options: dict[str, Any] = {"type": image_type, "full_page": full_page}
     if image_type == "jpeg":
         options["quality"] = quality or 80
     return await session.page.screenshot(**options)
 
 
-async def scrape(session: BrowserSession, options: dict[str, Any]) -> dict[str, Any]:
+async def scrape(session: SessionContext, options: dict[str, Any]) -> dict[str, Any]:
     return (await scrape_page(session.page, scrape_options(options))).to_wire()
 
 
-async def tabs(session: BrowserSession) -> list[dict[str, Any]]:
+async def tabs(session: SessionContext) -> list[dict[str, Any]]:
     described = []
     for tab_id, tab in enumerate(session.tabs):
         try:

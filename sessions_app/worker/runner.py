@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,17 +23,19 @@ from django.db import close_old_connections
 from browser.errors import SessionNotFound, UnsupportedOption
 from browser.pool import BrowserPool
 from browser.types import ProxySpec, SessionSpec
-from sessions_app import services
+from sessions_app import selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
-from sessions_app.protocol import START_QUEUE, Command, Reply, failure, ok
 
 from . import page_commands
 from .config import launch_config
 from .layers import worker_layers
+from .protocol import START_QUEUE, Command, Reply, failure, not_here, ok
 
 log = logging.getLogger(__name__)
 
 REAPER_INTERVAL = 1.0
+ACTIVITY_SAVE_SECONDS = 5.0
+SETTLES_PENDING_STEP = frozenset({"session.execute", "session.cookies.set", "session.stop", "session.sync"})
 
 
 @dataclass(slots=True)
@@ -54,14 +56,14 @@ class Worker:
         warm_contexts: int | None = None,
         heartbeat_seconds: float | None = None,
         stale_after_seconds: float | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         self.capacity = capacity or settings.PERISCOPE_WORKER_CAPACITY
         self.warm_contexts = settings.PERISCOPE_WARM_CONTEXTS if warm_contexts is None else warm_contexts
         self.heartbeat_seconds = heartbeat_seconds or settings.PERISCOPE_HEARTBEAT_SECONDS
         self.stale_after = timedelta(seconds=stale_after_seconds or settings.PERISCOPE_WORKER_STALE_SECONDS)
-        # Seconds added to the wall clock when checking timeouts: tests move time forward
-        # instead of sleeping through a real idle timeout.
-        self.clock_offset = 0.0
+        # The wall clock the idle and max-duration timeouts are checked against.
+        self.clock = clock
         self.pool: BrowserPool | None = None
         self.record: BrowserWorker | None = None
         self.channel = ""
@@ -71,6 +73,14 @@ class Worker:
         self._locks: dict[str, asyncio.Lock] = {}
         self._step_counters: dict[str, int] = {}
         self._pending_steps: dict[str, PendingStep] = {}
+        self._step_writes: dict[str, asyncio.Task[None]] = {}
+        # The team each open session belongs to: a command naming another team is refused as
+        # if the session did not exist, whatever route the caller had for it.
+        self._teams: dict[str, str] = {}
+        # Last command per session (by self.clock), kept here rather than written per command;
+        # the reaper checks idle timeouts against it and saves it to the row every few seconds.
+        self._activity: dict[str, float] = {}
+        self._activity_saved: dict[str, float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -160,27 +170,32 @@ class Worker:
             await self._room_changed()
 
     async def _oneshot_scrape(self, layer, message: Command) -> None:
-        """POST /api/scrape: a throwaway context, goto, scrape, close."""
+        """POST /api/scrape: the session row is reserved by the caller; open, goto, scrape, close."""
         assert self.pool
-        session_id = f"oneshot-{uuid.uuid4()}"
+        session_id = message["session_id"]
         try:
-            session = await self.pool.open(SessionSpec(session_id=session_id))
-            goto = await page_commands.execute_action(
-                session, {"type": "goto", "url": message["url"], "timeout": message.get("timeout") or 30000},
-                allow_evaluate_js=False,
-            )
-            if not goto["success"]:
-                reply = failure(422, goto["message"], "url")
+            opened = await self._open(message)
+            if not opened["ok"]:
+                reply = opened
             else:
-                reply = ok(await page_commands.scrape(session, message["options"]))
+                session = self.pool.get(session_id)
+                goto = await page_commands.execute_action(
+                    session, {"type": "goto", "url": message["url"], "timeout": 30000}, allow_evaluate_js=False
+                )
+                if not goto["success"]:
+                    reply = failure(422, goto["message"], "url")
+                else:
+                    reply = ok(await page_commands.scrape(session, message["options"]))
         except Exception as exc:
             log.exception("one-shot scrape failed")
             reply = failure(500, f"the scrape failed: {exc}")
         finally:
             await self.pool.close(session_id)
+            self._forget(session_id)
             self._starting -= 1
             await self._room_changed()
         await self._reply(layer, message, reply)
+        self.pool.refill_soon()
 
     async def _open(self, message: Command) -> Reply:
         assert self.pool and self.record
@@ -194,33 +209,45 @@ class Worker:
         except Exception as exc:
             log.exception("could not open a context for %s", session_id)
             return failure(500, f"the browser could not open the session: {exc}")
+        self._teams[session_id] = message["team_id"]
         if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
             await self.pool.close(session_id)
+            self._forget(session_id)
             return failure(409, "the session was given up before the browser was ready; start a new one")
         return ok({"worker_channel": self.channel})
+
+    def _forget(self, session_id: str) -> None:
+        for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
+                      self._activity_saved):
+            table.pop(session_id, None)
 
     async def _command(self, layer, message: Command) -> None:
         assert self.pool
         session_id = message.get("session_id", "")
+        if self._teams.get(session_id) != message.get("team_id"):
+            # Another team's session answers exactly like one this worker does not hold.
+            await self._reply(layer, message, not_here(session_id))
+            return
+        if message["type"] != "session.sync":
+            self._activity[session_id] = self.clock()
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:
-            # A step still waiting for its screenshot takes what is on screen now, before this
-            # command changes it.
-            if session_id in self._pending_steps:
+            # A step still waiting for its screenshot takes what is on screen now, before a
+            # command that changes the page runs. Reading commands leave it be: the step's own
+            # wait for the screencast goes on beside them, off their latency.
+            if session_id in self._pending_steps and message["type"] in SETTLES_PENDING_STEP:
                 await self._settle_step(session_id, self._pending_steps.pop(session_id))
             try:
                 reply = await self._dispatch(message)
             except SessionNotFound:
-                reply = failure(409, f"session {session_id} is no longer open on its worker; start a new one")
+                reply = not_here(session_id)
             except Exception as exc:
                 log.exception("command %s on %s failed", message.get("type"), session_id)
                 reply = failure(500, f"{message.get('type')} failed: {exc}")
         if session_id not in self.pool.session_ids():
-            self._locks.pop(session_id, None)
-            self._step_counters.pop(session_id, None)
-            self._pending_steps.pop(session_id, None)
+            self._forget(session_id)
         await self._reply(layer, message, reply)
-        if session_id in self._pending_steps:
+        if message["type"] == "session.execute" and session_id in self._pending_steps:
             self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
 
     async def _dispatch(self, message: Command) -> Reply:
@@ -231,6 +258,12 @@ class Worker:
                 closed = await self.pool.close(session_id)
                 await self._room_changed()
                 return ok({"closed": closed})
+            case "session.sync":
+                # Pending steps were settled before dispatch; their rows must be written too, so
+                # that a read after this reply sees them.
+                if write := self._step_writes.get(session_id):
+                    await asyncio.shield(write)
+                return ok(None)
             case "session.cookies.get":
                 return ok(await self.pool.get(session_id).cookies())
             case "session.cookies.set":
@@ -263,7 +296,7 @@ class Worker:
 
     async def _next_step_index(self, session_id: str) -> int:
         if session_id not in self._step_counters:
-            self._step_counters[session_id] = await sync_to_async(services.step_count)(session_id=session_id)
+            self._step_counters[session_id] = await sync_to_async(selectors.step_count)(session_id=session_id)
         self._step_counters[session_id] += 1
         return self._step_counters[session_id]
 
@@ -290,7 +323,11 @@ class Worker:
             image = await page_commands.step_screenshot(session)
         except Exception:
             image = b""
-        self._spawn(self._write_step(session_id, pending.index, pending.action, pending.result, image))
+        write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, pending.result, image))
+        self._tasks.add(write)
+        write.add_done_callback(self._tasks.discard)
+        self._step_writes[session_id] = write
+        write.add_done_callback(lambda t: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is t else None)
 
     async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
         try:
@@ -305,6 +342,7 @@ class Worker:
             log.exception("could not record step %s of %s", index, session_id)
 
     async def _on_lost(self, session_id: str, reason: str) -> None:
+        self._forget(session_id)
         await sync_to_async(services.session_mark_ended)(
             session_id=session_id, status=SessionStatus.ERROR, reason=reason, error=reason
         )
@@ -334,24 +372,37 @@ class Worker:
             ticks += 1
             await asyncio.sleep(REAPER_INTERVAL)
 
+    async def _save_activity(self) -> None:
+        """Write each session's last command time to its row, at most every few seconds."""
+        due = {
+            session_id: at for session_id, at in self._activity.items()
+            if at - self._activity_saved.get(session_id, 0.0) >= ACTIVITY_SAVE_SECONDS
+        }
+        if due:
+            await sync_to_async(services.session_activity_save)(activity=due)
+            self._activity_saved.update(due)
+
     async def _enforce_deadlines(self) -> None:
         assert self.pool
         ids = self.pool.session_ids()
         if not ids:
             return
+        await self._save_activity()
         rows = await sync_to_async(_deadline_rows)(ids)
-        now = time.time() + self.clock_offset
+        now = self.clock()
         for session_id in ids:
             row = rows.get(session_id)
             if row is None or row["status"] not in (SessionStatus.STARTING, SessionStatus.ACTIVE):
                 # Ended elsewhere (stop, lost worker, deleted): the context must not outlive it.
                 if row is None or row["status"] != SessionStatus.STARTING:
                     await self.pool.close(session_id)
+                    self._forget(session_id)
                     await self._room_changed()
                 continue
-            reason = _expired(row, now)
+            reason = _expired(row, now, self._activity.get(session_id))
             if reason:
                 await self.pool.close(session_id)
+                self._forget(session_id)
                 await sync_to_async(services.session_mark_ended)(
                     session_id=session_id, status=SessionStatus.TIMED_OUT, reason=reason
                 )
@@ -370,9 +421,10 @@ def _deadline_rows(ids: list[str]) -> dict[str, dict[str, Any]]:
     return {str(row["pk"]): row for row in rows}
 
 
-def _expired(row: dict[str, Any], now: float) -> str | None:
+def _expired(row: dict[str, Any], now: float, activity: float | None) -> str | None:
     if now >= row["created_at"].timestamp() + row["max_duration_minutes"] * 60:
         return f"max duration reached ({row['max_duration_minutes']} min)"
-    if now >= row["last_accessed_at"].timestamp() + row["idle_timeout_minutes"] * 60:
+    last = max(row["last_accessed_at"].timestamp(), activity or 0.0)
+    if now >= last + row["idle_timeout_minutes"] * 60:
         return f"idle timeout ({row['idle_timeout_minutes']} min without activity)"
     return None

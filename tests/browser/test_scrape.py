@@ -1,4 +1,4 @@
-"""The scrape pipeline (browser/scrape.py): html_to_result without a browser, scrape_page in Chromium.
+"""The scrape (browser/scrape/): html_to_result without a browser, scrape_page in Chromium.
 
 Pure pytest, no Django. The browser tests launch Debian's /usr/bin/chromium and load pages from a
 small http.server on 127.0.0.1 (and "localhost" for a cross-site iframe).
@@ -6,10 +6,8 @@ small http.server on 127.0.0.1 (and "localhost" for a cross-site iframe).
 
 import http.server
 import re
-import statistics
 import struct
 import threading
-import time
 import zlib
 from pathlib import Path
 
@@ -28,6 +26,9 @@ from browser.scrape import (
 
 FIXTURES = Path(__file__).with_name("fixtures")
 ARTICLE = (FIXTURES / "article.html").read_text(encoding="utf-8")
+# The article's markdown with the default options, read and approved by eye. When a change to the
+# scrape changes it on purpose, regenerate it and read the diff before committing it.
+ARTICLE_MD = (FIXTURES / "article.md").read_text(encoding="utf-8").removesuffix("\n")
 BASE = "https://news.example.com/2026/report.html"
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
@@ -66,6 +67,10 @@ def test_default_scrape_keeps_the_whole_visible_page_with_atx_headings_and_absol
     assert "or jump to the top." in md and "#s0" not in md  # in-page links are text
     assert "(/docs/" not in md and "](/" not in md  # every link made absolute
     assert "![" not in md  # no images unless asked
+
+
+def test_the_article_renders_as_its_golden_markdown():
+    assert scrape().markdown == ARTICLE_MD
 
 
 def test_hidden_and_non_content_elements_are_dropped_without_a_browser():
@@ -133,6 +138,32 @@ def test_code_blocks_blockquotes_and_lists():
         "<ul><li>one<ul><li>inner</li></ul></li><li>two</li></ul><pre>  - yaml: kept\n</pre>"
     ).markdown
     assert nested == "- one\n  - inner\n- two\n\n```\n  - yaml: kept\n```"
+
+
+def test_blocks_quotes_layout_tables_and_inline_markup_read_cleanly():
+    html = """<div>Intro</div> <span>inline after a block</span>
+      <p>Said:</p><blockquote> <p>Quoted.</p> <footer>Someone</footer> </blockquote>
+      <pre>$ cat notes
+> not a quote</pre>
+      <table><tr><td><table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table></td>
+      <td>Side</td></tr></table>
+      <p>An <abbr title="HyperText Markup Language">HTML</abbr> page with <mark>marked</mark> text<br>
+      and a second line</p>"""
+    assert scrape(html).markdown == (
+        "Intro\n\ninline after a block\n\n"  # no line starts with a blank
+        "Said:\n\n> Quoted.\n>\n> Someone\n\n"  # a blank line before the quote, none empty inside
+        "```\n$ cat notes\n> not a quote\n```\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\nSide\n\n"  # the layout table around it is plain blocks
+        "An HTML page with marked text\nand a second line"
+    )
+
+
+def test_links_and_images_carry_no_title_and_an_icon_link_takes_its_svg_title():
+    html = """<p><a href="/x" title="Tip">Titled</a> <a href="/close"><svg viewBox="0 0 8 8">
+      <title>Close</title></svg></a> <img src="/i.png" alt="I" title="T"></p>"""
+    assert scrape(html, base_url="https://x.test/", scrape_images=True).markdown == (
+        "[Titled](https://x.test/x) [Close](https://x.test/close) ![I](https://x.test/i.png)"
+    )
 
 
 def test_text_is_decoded_and_unicode_kept():
@@ -227,6 +258,20 @@ def test_selector_scopes_the_extraction():
         scrape(selector="header.site-header", only_main_content=True).markdown
         == "[Periscope Weekly](https://news.example.com/) Menu"
     )
+
+
+def test_a_selector_on_a_link_or_an_image_follows_the_same_rules():
+    html = """<p><a id="top" href="#s1">To the top</a> <a id="out" href="/out">Out</a>
+      <img id="pic" src="/pic.png" alt="Picture"></p>"""
+
+    def scoped(selector: str, **options) -> str:
+        return scrape(html, base_url="https://x.test/", selector=selector, **options).markdown
+
+    assert scoped("#top") == "To the top"  # an in-page link is its text
+    assert scoped("#out") == "[Out](https://x.test/out)"
+    assert scoped("#out", scrape_links=False) == "Out"
+    assert scoped("#pic") == ""  # no images unless asked
+    assert scoped("#pic", scrape_images=True) == "![Picture](https://x.test/pic.png)"
 
 
 def test_selector_that_matches_nothing_or_is_invalid_raises_scrape_error():
@@ -475,28 +520,6 @@ def test_frames_are_left_out_when_a_selector_scopes_the_scrape():
         selector="#p",
     ).markdown
     assert md == "Para"
-
-
-# ---------------------------------------------------------------------------------------------
-# speed (the reference figure: html2text alone ~11 ms for a 34 KB article)
-
-
-def median_ms(fn, runs: int = 20, clock=time.perf_counter) -> float:
-    times = []
-    for _ in range(runs):
-        start = clock()
-        fn()
-        times.append((clock() - start) * 1000)
-    return statistics.median(times)
-
-
-def test_html_to_result_is_fast_on_a_34_kb_article():
-    assert 30_000 < len(ARTICLE.encode()) < 38_000
-    scrape()  # warm up (selector compilation, imports)
-    cpu = median_ms(lambda: scrape(scrape_images=True), clock=time.process_time)
-    wall = median_ms(lambda: scrape(scrape_images=True))
-    print(f"html_to_result on {len(ARTICLE)} chars: median {wall:.1f} ms wall, {cpu:.1f} ms CPU")  # noqa: T201
-    assert cpu < 20, cpu
 
 
 # ---------------------------------------------------------------------------------------------
@@ -788,18 +811,10 @@ async def test_scrape_page_on_set_content(page):
 
 
 @pytest.mark.asyncio(loop_scope="session")
-async def test_scrape_page_is_fast_on_a_34_kb_article(page, site):
+async def test_scrape_page_renders_the_article_as_the_same_golden_markdown(page, site):
     await page.goto(f"{site}/article.html")
-    options = ScrapeOptions(scrape_images=True)
-    await scrape_page(page, options)
-    times = []
-    for _ in range(20):
-        start = time.perf_counter()
-        await scrape_page(page, options)
-        times.append((time.perf_counter() - start) * 1000)
-    median = statistics.median(times)
-    summary = (
-        f"scrape_page on the article, end to end: median {median:.1f} ms, max {max(times):.1f} ms"
-    )
-    print(summary)  # noqa: T201
-    assert median < 60, times
+    md = (await scrape_page(page, ScrapeOptions())).markdown
+    # What html_to_result makes of the same HTML, less the paragraph only a stylesheet hides.
+    concealed = "STYLESHEET-CONCEALED-TEXT appears only in the raw HTML.\n\n"
+    assert concealed in ARTICLE_MD
+    assert md == ARTICLE_MD.replace("https://news.example.com", site).replace(concealed, "")

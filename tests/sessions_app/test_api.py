@@ -195,7 +195,7 @@ def test_every_state_change_is_recorded_with_its_reason(api):
 
 def test_idle_timeout_ends_the_session_and_closes_its_context(api, live):
     sid = start(api, idle_timeout_minutes=1)["session_id"]
-    live.worker.clock_offset = 61
+    live.clock.offset = 61
     ended = wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
     assert ended
     body = api.get(f"/sessions/{sid}").json()
@@ -206,7 +206,7 @@ def test_idle_timeout_ends_the_session_and_closes_its_context(api, live):
 
 def test_max_duration_ends_an_active_session(api, live):
     sid = start(api, idle_timeout_minutes=2, max_duration_minutes=2)["session_id"]
-    live.worker.clock_offset = 121
+    live.clock.offset = 121
     assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
     assert "max duration" in SessionEvent.objects.filter(session_id=sid).last().reason
     assert sid not in session_ids_on_worker(live)
@@ -221,16 +221,16 @@ def test_activity_keeps_a_session_alive(api, live):
     # 50 s without activity...
     BrowserSession.objects.filter(pk=sid).update(last_accessed_at=timezone.now() - timedelta(seconds=50))
     api.get(f"/sessions/{sid}/cookies")  # ...then a command: activity
-    live.worker.clock_offset = 30  # 80 s after the old activity, 30 s after the new one
+    live.clock.offset = 30  # 80 s after the old activity, 30 s after the new one
     wait_until(lambda: False, timeout=2.5)
     assert api.get(f"/sessions/{sid}").json()["status"] == "active"
-    live.worker.clock_offset = 61
+    live.clock.offset = 61
     assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
 
 
 def test_stopping_a_timed_out_session_says_already_closed(api, live):
     sid = start(api, idle_timeout_minutes=1)["session_id"]
-    live.worker.clock_offset = 61
+    live.clock.offset = 61
     wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
     response = api.delete(f"/sessions/{sid}/stop")
     assert response.status_code == 409

@@ -1,4 +1,4 @@
-"""Request/reply over the channel layer, as seen from the web process."""
+"""The web side of the worker protocol: send one command, wait for its reply."""
 
 import asyncio
 import time
@@ -6,9 +6,18 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from core.errors import InvalidInput, PeriscopeError, Unavailable
+from core.errors import Conflict, InvalidInput, Unavailable, error_for_status
 
-from .protocol import Reply
+from .protocol import NOT_HERE, Reply
+
+
+class SessionNotOnWorker(Conflict):
+    """The worker holds no such session for the caller's team: it ended, or the route is stale."""
+
+NO_WORKER = (
+    "No browser worker answered within {seconds:.0f} s; check that a worker is running "
+    "(make run starts one; for scale-out run `manage.py run_browser_worker`)"
+)
 
 
 async def call(channel: str, message: dict[str, Any], *, wait_seconds: float) -> Any:
@@ -20,16 +29,13 @@ async def call(channel: str, message: dict[str, Any], *, wait_seconds: float) ->
     try:
         reply: Reply = await asyncio.wait_for(layer.receive(reply_to), wait_seconds)
     except TimeoutError:
-        raise Unavailable(
-            f"No browser worker answered within {wait_seconds:.0f} s; check that a worker is running "
-            "(make run starts one; for scale-out run `manage.py run_browser_worker`)"
-        ) from None
+        raise Unavailable(NO_WORKER.format(seconds=wait_seconds)) from None
     if reply.get("ok"):
         return reply.get("data")
     status = reply.get("status", 500)
     text = reply.get("message", "the browser worker failed")
+    if reply.get("code") == NOT_HERE:
+        raise SessionNotOnWorker(text)
     if status == 422 and reply.get("field"):
         raise InvalidInput(reply["field"], text)
-    error = PeriscopeError(text)
-    error.status = status
-    raise error
+    raise error_for_status(status, text)

@@ -1,4 +1,4 @@
-"""scrape_from_html: the browser-free path of the scrape pipeline."""
+"""scrape_from_html: the markdown stage of the scrape pipeline, run in the web process (no browser)."""
 
 from typing import Any
 

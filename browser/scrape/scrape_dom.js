@@ -1,6 +1,6 @@
 // Scrape one frame: the rendered content of the chosen root as cleaned HTML, in a JSON string.
 //
-// Run by browser/scrape.py with frame.evaluate(source, opts), once per frame. It returns
+// Run by browser/scrape/page.py with frame.evaluate(source, opts), once per frame. It returns
 // JSON.stringify({url, html}) or JSON.stringify({error, message}), because one string crosses
 // the protocol about 5x faster than an object tree.
 //
@@ -10,7 +10,7 @@
 // aria-hidden, aria-label, class on images, ol start, colspan). Every <img> and <svg> carries
 // width/height = its rendered size (or, for an image not laid out yet, its natural size), so
 // the Python stage can sort images into categories. The favicons (<link rel~=icon>) come in
-// <head>. The Python stage (html_to_result's) then makes the markdown and the image list.
+// <head>. The Python stage (browser/scrape/pipeline.py) then makes the markdown and the image list.
 (opts) => {
   const o = opts || {};
   const doc = document;
@@ -116,7 +116,7 @@
   const walk = (node, showText) => {
     const type = node.nodeType;
     if (type === 3) {
-      // Outside <pre>, runs of blanks mean one space (html2text would fold them anyway).
+      // Outside <pre>, a run of blanks is one space, as the browser renders it.
       if (showText) out.push(escText(preDepth ? node.data : node.data.replace(BLANKS, ' ')));
       return;
     }

@@ -1,0 +1,43 @@
+"""Scraping without a session (one-shot, or from HTML the caller already has) and web search."""
+
+from django.http import HttpRequest
+from ninja import Router
+
+from core.errors import InvalidInput
+from sessions_app import scraping
+from sessions_app.schemas import (
+    DataSpace,
+    GlobalScrapeRequest,
+    ScrapeFromHtmlRequest,
+    SearchRequest,
+    SearchResponse,
+)
+from teams_app.auth import ApiKeyAuth
+from teams_app.models import Scope
+
+router = Router(tags=["Scraping"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
+SESSION_ONLY = {"url", "headless", "solve_captchas", "proxies", "browser_type"}
+
+
+@router.post("/scrape", response=DataSpace, operation_id="scrapeWebpage")
+async def scrape(request: HttpRequest, body: GlobalScrapeRequest):
+    if body.solve_captchas:
+        raise InvalidInput("solve_captchas", "captcha solving is not supported by this server; send false")
+    if body.proxies not in (False, None, []):
+        raise InvalidInput("proxies", "one-shot scrapes run without proxies on this server; send false")
+    return await scraping.scrape_oneshot(
+        team=request.auth.team, api_key=request.auth, url=body.url, options=body.model_dump(exclude=SESSION_ONLY)
+    )
+
+
+@router.post("/scrape_from_html", response=DataSpace, operation_id="scrapeFromHtml")
+async def scrape_from_html(request: HttpRequest, body: ScrapeFromHtmlRequest):
+    return await scraping.scrape_from_html(
+        html=body.html, base_url=body.url, frames=[(f.url, f.html) for f in body.frames or []],
+        options=body.model_dump(exclude={"html", "url", "frames"}),
+    )
+
+
+@router.post("/search", response=SearchResponse, operation_id="searchWeb")
+async def search(request: HttpRequest, body: SearchRequest):
+    return SearchResponse(results=await scraping.search_web(query=body.q))

@@ -1,0 +1,117 @@
+"""The Notte sessions resource: start, list, status, stop, debug, replay, offset, cookies."""
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Query, Router
+
+from core.errors import NotFound
+from core.http import PublicUrls
+from sessions_app import replays, selectors, services
+from sessions_app.schemas import (
+    GetCookiesResponse,
+    ListQuery,
+    OffsetResponse,
+    ReplayResponse,
+    SessionDebugResponse,
+    SessionResponse,
+    SessionStartRequest,
+    SetCookiesRequest,
+    SetCookiesResponse,
+    TabDebugResponse,
+)
+from sessions_app.start_options import build_start_options
+from teams_app.auth import ApiKeyAuth
+from teams_app.models import Scope
+
+router = Router(tags=["Sessions"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
+
+
+@router.post("/start", response=SessionResponse, operation_id="sessionStart")
+async def session_start(request: HttpRequest, body: SessionStartRequest | None = None):
+    options = build_start_options((body or SessionStartRequest()).model_dump())
+    session = await services.session_start(team=request.auth.team, options=options, api_key=request.auth)
+    return SessionResponse.from_session(session, PublicUrls.for_request(request))
+
+
+async def _list(request: HttpRequest, query: ListQuery):
+    sessions = await selectors.asession_page_for_team(
+        team=request.auth.team, only_active=query.only_active, page=query.page, page_size=query.page_size
+    )
+    urls = PublicUrls.for_request(request)
+    return [SessionResponse.from_session(s, urls) for s in sessions]
+
+
+@router.get("/", response=list[SessionResponse], operation_id="listSessions")
+async def session_list(request: HttpRequest, query: Query[ListQuery]):
+    return await _list(request, query)
+
+
+@router.get("", response=list[SessionResponse], include_in_schema=False)
+async def session_list_no_slash(request: HttpRequest, query: Query[ListQuery]):
+    return await _list(request, query)
+
+
+@router.get("/{session_id}", response=SessionResponse, operation_id="sessionStatus")
+async def session_status(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    await services.session_sync(session=session)
+    steps = await sync_to_async(selectors.session_steps)(session=session)
+    return SessionResponse.from_session(session, PublicUrls.for_request(request), steps)
+
+
+@router.delete("/{session_id}/stop", response=SessionResponse, operation_id="sessionStop")
+async def session_stop(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    session = await services.session_stop(session=session, api_key=request.auth)
+    return SessionResponse.from_session(session, PublicUrls.for_request(request))
+
+
+@router.get("/{session_id}/replay", response=ReplayResponse, operation_id="sessionReplay")
+async def session_replay(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    files = await replays.replay_ready(session=session)
+    base = PublicUrls.for_request(request).http
+
+    def link(kind: str, path: str | None) -> str | None:
+        return f"{base}{reverse('replay_file', args=[replays.replay_token(session, kind)])}" if path else None
+
+    return ReplayResponse(
+        mp4_url=link("mp4", files.mp4), webp_url=link("webp", files.webp),
+        expires_at=timezone.now() + replays.URL_LIFETIME, video_duration_ms=files.duration_ms, frames=files.frames,
+    )
+
+
+@router.get("/{session_id}/offset", response=OffsetResponse, operation_id="sessionOffset")
+async def session_offset(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    return OffsetResponse(offset=await sync_to_async(selectors.step_count)(session_id=str(session.id)))
+
+
+@router.get("/{session_id}/debug", response=SessionDebugResponse, operation_id="sessionDebugInfo")
+async def session_debug(request: HttpRequest, session_id: str):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    tabs = await services.session_command(session=session, command={"type": "session.tabs"}) if session.is_live else []
+    return SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs)
+
+
+@router.get("/{session_id}/debug/tab", response=TabDebugResponse, operation_id="sessionDebugTabInfo")
+async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int = 0):
+    session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
+    tabs = await services.session_command(session=session, command={"type": "session.tabs"})
+    if not 0 <= tab_idx < len(tabs):
+        raise NotFound(f"Session {session_id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
+    return TabDebugResponse.from_tab(session, PublicUrls.for_request(request), tabs[tab_idx])
+
+
+@router.get("/{session_id}/cookies", response=GetCookiesResponse, exclude_none=True, operation_id="sessionCookiesGet")
+async def session_cookies_get(request: HttpRequest, session_id: str):
+    cookies = await services.session_cookies_get(team=request.auth.team, session_id=session_id)
+    return GetCookiesResponse(cookies=cookies)
+
+
+@router.post("/{session_id}/cookies", response=SetCookiesResponse, operation_id="sessionCookiesSet")
+async def session_cookies_set(request: HttpRequest, session_id: str, body: SetCookiesRequest):
+    count = await services.session_cookies_set(team=request.auth.team, session_id=session_id, cookies=body.cookies)
+    return SetCookiesResponse(success=True, message=f"{count} cookie(s) set")

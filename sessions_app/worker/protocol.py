@@ -1,0 +1,82 @@
+"""The messages between web processes and browser workers, over the channel layer.
+
+Starts (and one-shot scrapes, which need a fresh context too) go to one shared queue that any
+worker with free capacity reads; every later command goes to the owning worker's own channel
+(stored on the session row). Each command carries the caller's reply channel and the team the
+caller authenticated as: the worker refuses a command for a session of another team, so a
+cached route can never reach another team's session. Replies are {"ok": True, "data": ...} or
+{"ok": False, "status", "message"[, "field"]}.
+"""
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+START_QUEUE = "browser-worker.start"
+
+CommandType = Literal[
+    # on the shared queue
+    "session.start",
+    "scrape.oneshot",
+    # on the owning worker's channel
+    "session.stop",
+    "session.sync",
+    "session.tabs",
+    "session.cookies.get",
+    "session.cookies.set",
+    "session.observe",
+    "session.execute",
+    "session.scrape",
+    "session.screenshot",
+]
+
+
+class Command(TypedDict):
+    type: CommandType
+    session_id: str
+    team_id: str
+    reply_to: str
+    deadline: float
+    # session.start
+    spec: NotRequired[dict[str, Any]]
+    # session.cookies.set
+    cookies: NotRequired[list[dict[str, Any]]]
+    # session.observe
+    max_nb_actions: NotRequired[int]
+    # session.execute
+    action: NotRequired[dict[str, Any]]
+    # session.scrape, scrape.oneshot
+    options: NotRequired[dict[str, Any]]
+    url: NotRequired[str]
+    # session.screenshot
+    image_type: NotRequired[str]
+    quality: NotRequired[int | None]
+    full_page: NotRequired[bool]
+
+
+class Reply(TypedDict):
+    ok: bool
+    status: NotRequired[int]
+    field: NotRequired[str]
+    message: NotRequired[str]
+    data: NotRequired[Any]
+    # "not_here": the worker holds no such session for this team (it ended, or never was)
+    code: NotRequired[str]
+
+
+NOT_HERE = "not_here"
+
+
+def ok(data: Any = None) -> Reply:
+    return {"ok": True, "data": data}
+
+
+def failure(status: int, message: str, field: str | None = None, code: str | None = None) -> Reply:
+    reply: Reply = {"ok": False, "status": status, "message": message}
+    if field:
+        reply["field"] = field
+    if code:
+        reply["code"] = code
+    return reply
+
+
+def not_here(session_id: str) -> Reply:
+    return failure(409, f"session {session_id} is no longer open on its worker; start a new one", code=NOT_HERE)
