@@ -13,6 +13,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from core.errors import PeriscopeError
+from personas_app import api as personas_api
+from personas_app import api_sms as personas_api_sms
 from sessions_app.api import browser_sessions_v1, page, scraping, sessions
 from sessions_app.schemas import ACTION_TYPES, HealthResponse
 from sessions_app.selectors import worker_count_alive
@@ -36,6 +38,8 @@ api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="a
 api.add_router("/sessions", sessions.router)
 api.add_router("/sessions", page.router)
 api.add_router("", scraping.router)
+api.add_router("/personas", personas_api_sms.router)
+api.add_router("/personas", personas_api.router)
 
 api_v1 = NinjaAPI(title="Periscope browser sessions (v1)", version="1", urls_namespace="api_v1",
                   renderer=FastJSONRenderer(), parser=FastJSONParser())

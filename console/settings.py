@@ -1,6 +1,7 @@
 """Periscope settings: one module, every value from the environment (see .env.example)."""
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "core",
     "teams_app",
     "sessions_app",
+    "personas_app",
 ]
 
 MIDDLEWARE = [
@@ -238,7 +240,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PERISCOPE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    # aiosmtpd ("mail.log") logs every SMTP command at INFO; axes greets every start.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Browser sessions -------------------------------------------------------------------------
@@ -267,3 +274,18 @@ LLM_API_KEY = env_optional_secret("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 30, minimum=1)
 SEARCH_URL = env_str("SEARCH_URL").rstrip("/")
+
+# --- Personas: inbound mail (SMTP) and SMS -----------------------------------------------------
+# Persona addresses are <local>@PERISCOPE_MAIL_DOMAIN; the SMTP server accepts mail for nothing else.
+PERISCOPE_MAIL_DOMAIN = env_str("PERISCOPE_MAIL_DOMAIN", "periscope.localhost").strip().lower()
+PERISCOPE_SMTP_HOST = env_str("PERISCOPE_SMTP_HOST", "127.0.0.1")
+PERISCOPE_SMTP_PORT = env_int("PERISCOPE_SMTP_PORT", 2525, minimum=1)
+PERISCOPE_SMTP_EMBEDDED = env_bool("PERISCOPE_SMTP_EMBEDDED", True)  # `manage.py serve` runs it too
+PERISCOPE_MAIL_MAX_BYTES = env_int("PERISCOPE_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+PERISCOPE_MAIL_RATE_PER_SENDER = env_int("PERISCOPE_MAIL_RATE_PER_SENDER", 30, minimum=1)  # per minute
+PERISCOPE_SMS_AUTH_TOKEN = env_optional_secret("PERISCOPE_SMS_AUTH_TOKEN")
+PERISCOPE_SMS_NUMBERS = env_list("PERISCOPE_SMS_NUMBERS")
+for _number in PERISCOPE_SMS_NUMBERS:
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", _number):
+        raise ImproperlyConfigured(f"PERISCOPE_SMS_NUMBERS: {_number!r} is not an E.164 number like +15551234567")
+PERISCOPE_PERSONA_RETENTION_DAYS = env_int("PERISCOPE_PERSONA_RETENTION_DAYS", 30)  # 0: keep forever
