@@ -23,3 +23,26 @@ def test_a_sqlite_url_gets_the_concurrent_writer_settings(tmp_path):
 def test_an_unsupported_database_is_refused_with_what_to_use():
     with pytest.raises(ImproperlyConfigured, match="postgres://"):
         database_from_url("mysql://root@localhost/periscope")
+
+
+def test_the_production_settings_the_readme_lists_pass_django_s_deployment_checks(tmp_path):
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PERISCOPE_"))}
+    env |= {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "DJANGO_ALLOWED_HOSTS": "periscope.example.com",
+        "PERISCOPE_PUBLIC_URL": "https://periscope.example.com",
+        "PERISCOPE_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
