@@ -277,7 +277,7 @@ PERISCOPE_HEARTBEAT_SECONDS = env_int("PERISCOPE_HEARTBEAT_SECONDS", 3, minimum=
 PERISCOPE_WORKER_STALE_SECONDS = env_int("PERISCOPE_WORKER_STALE_SECONDS", 9, minimum=2)
 PERISCOPE_ALLOW_CDP_URL = env_bool("PERISCOPE_ALLOW_CDP_URL", False)
 PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", False)
-# Non-public hosts the browser may still reach (security S12): comma-separated host, host:port
+# Non-public hosts the browser may still reach: comma-separated host, host:port
 # or CIDR. Everything else that is not a public address is refused by the egress proxy.
 PERISCOPE_EGRESS_ALLOW = env_str("PERISCOPE_EGRESS_ALLOW")
 # evaluate_js runs arbitrary script in a session's page: off unless the operator trusts every key.

@@ -1,6 +1,8 @@
 """Turns a Notte SessionStartRequest into what this server will actually run, or refuses it.
 
-Every refusal names the field and tells the caller what to send instead (security S13).
+Every refusal names the field and tells the caller what to send instead: options that would
+change the shared browser or reach the host (launch flags, a remote browser, proxies) are refused
+unless the operator allows them.
 """
 
 import re
