@@ -280,6 +280,12 @@ PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", 
 # Non-public hosts the browser may still reach: comma-separated host, host:port
 # or CIDR. Everything else that is not a public address is refused by the egress proxy.
 PERISCOPE_EGRESS_ALLOW = env_str("PERISCOPE_EGRESS_ALLOW")
+# The live view: a lease on a session's page ends after this long without input from its holder;
+# viewer links (viewer_url) work this long, and only while their session runs; pages that may
+# embed the viewer in an iframe (CSP frame-ancestors), e.g. "https://app.example.com".
+PERISCOPE_CONTROL_LEASE_SECONDS = env_int("PERISCOPE_CONTROL_LEASE_SECONDS", 60, minimum=5)
+PERISCOPE_VIEWER_URL_SECONDS = env_int("PERISCOPE_VIEWER_URL_SECONDS", 3600, minimum=60)
+PERISCOPE_VIEWER_FRAME_ANCESTORS = env_list("PERISCOPE_VIEWER_FRAME_ANCESTORS")
 # evaluate_js runs arbitrary script in a session's page: off unless the operator trusts every key.
 PERISCOPE_ALLOW_EVALUATE_JS = env_bool("PERISCOPE_ALLOW_EVALUATE_JS", False)
 

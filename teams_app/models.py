@@ -96,6 +96,10 @@ class AuditAction(models.TextChoices):
     ROLE_CHANGED = "member.role_changed"
     SESSION_STARTED = "session.started"
     SESSION_STOPPED = "session.stopped"
+    CONTROL_TAKEN = "session.control_taken"
+    CONTROL_RELEASED = "session.control_released"
+    CONTROL_TAKEN_OVER = "session.control_taken_over"
+    CONTROL_EXPIRED = "session.control_expired"
 
 
 class AuditEvent(models.Model):
