@@ -13,6 +13,8 @@ from sessions_app import api_page, api_scrape
 from sessions_app import api_v1 as sessions_api_v1
 from sessions_app.schemas import HealthResponse
 from sessions_app.selectors import worker_count_alive
+from vaults_app import api as vaults_api
+from vaults_app.unseal import vault_state
 
 VERSION = "0.1.0"
 log = logging.getLogger(__name__)
@@ -21,6 +23,7 @@ api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="a
 api.add_router("/sessions", sessions_api.router)
 api.add_router("/sessions", api_page.router)
 api.add_router("", api_scrape.router)
+api.add_router("/vaults", vaults_api.router)
 
 
 def _error(api_: NinjaAPI, request: HttpRequest, status: int, message: str, detail=None, headers=None):
@@ -81,9 +84,18 @@ def http_error(request, exc: HttpError):
     return _error(api, request, exc.status_code, str(exc))
 
 
-@api.get("/health", auth=None, response=HealthResponse, tags=["Health"], operation_id="healthCheck")
+class Health(HealthResponse):
+    vault: str  # "sealed" or "unsealed"; the reason is in the server log and the console
+
+
+@api.get("/health", auth=None, response=Health, tags=["Health"], operation_id="healthCheck")
 async def health(request):
-    return {"status": "healthy", "version": VERSION, "workers": await sync_to_async(worker_count_alive)()}
+    return {
+        "status": "healthy",
+        "version": VERSION,
+        "workers": await sync_to_async(worker_count_alive)(),
+        "vault": await sync_to_async(vault_state)(),
+    }
 
 
 # -- v1: FastAPI-style errors: {"detail": [...]} for validation, {"detail": "..."} otherwise -----
