@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sessions/", include("sessions_app.urls")),
     path("team/", include("teams_app.urls")),
+    path("vaults/", include("vaults_app.urls")),
     path("admin/", admin.site.urls),
     path("replays/<str:token>/", replay_file, name="replay_file"),
     # v1 first: /api/ would otherwise claim /api/v1/...

@@ -234,3 +234,7 @@ class VaultAuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The vault audit trail is append-only")
+
+    @property
+    def fields(self) -> list[str]:
+        return [f for f in self.field.split(",") if f]

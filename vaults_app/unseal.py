@@ -41,6 +41,7 @@ class SealStatus:
     sealed: bool
     reason: str = ""
     message: str = ""
+    detail: str = ""  # the message without its "Vaults are sealed:" opening
     keyring: Keyring | None = None
     warnings: list[str] = field(default_factory=list)
 
