@@ -131,7 +131,10 @@ async def credentials_add(request: HttpRequest, vault_id: str, body: AddCredenti
 
 
 @router.get(
-    "/{vault_id}/credentials", response=GetCredentialsResponse, operation_id="vaultGetCredentials"
+    "/{vault_id}/credentials",
+    response=GetCredentialsResponse,
+    exclude_none=True,
+    operation_id="vaultGetCredentials",
 )
 async def credentials_get(request: HttpRequest, vault_id: str, query: Query[UrlQuery]):
     actor = await sync_to_async(_actor)(request)

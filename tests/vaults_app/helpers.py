@@ -46,3 +46,55 @@ def key_actor(team, scopes, created_by=None):
 
 def new_canary() -> str:
     return f"CANARY-{uuid.uuid4()}"
+
+
+class KeyClient:
+    """The Django test client speaking to /api with one API key: api.get('/vaults/')."""
+
+    def __init__(self, client, raw_key: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {raw_key}"}
+
+    def get(self, path, **params):
+        return self.client.get(f"/api{path}", params, headers=self.headers)
+
+    def delete(self, path, **params):
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return self.client.delete(f"/api{path}{'?' + query if query else ''}", headers=self.headers)
+
+    def post(self, path, body=None):
+        import json
+
+        return self.client.post(f"/api{path}", json.dumps(body if body is not None else {}),
+                                content_type="application/json", headers=self.headers)
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every vault table: a refused request must leave them all unchanged."""
+    from vaults_app.models import (
+        Vault,
+        VaultAuditEvent,
+        VaultAuditHead,
+        VaultCard,
+        VaultCredential,
+        VaultTeamSettings,
+    )
+
+    return {m.__name__: m.objects.count() for m in (Vault, VaultCredential, VaultCard, VaultTeamSettings,
+                                                    VaultAuditEvent, VaultAuditHead)}
+
+
+def luhn_number(prefix: str = "4", length: int = 16) -> str:
+    """A random card number that passes the Luhn check (a unique canary that still validates)."""
+    import secrets
+
+    from vaults_app.validation import luhn_ok
+
+    body = prefix + "".join(secrets.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
+def totp_secret() -> str:
+    import pyotp
+
+    return pyotp.random_base32()  # 32 characters, 160 bits
