@@ -135,10 +135,24 @@ def _element_refusal(field: VaultField, el: FillElement) -> str | None:
     )
 
 
+def _candidate_sites(origin: Origin) -> list[str]:
+    """Every stored site string that could cover this origin: its host and each parent domain,
+    as a domain and as an origin with the page's scheme and port."""
+    labels = origin.host.split(".")
+    hosts = [origin.host] if ":" in origin.host or origin.host.replace(".", "").isdigit() else [
+        ".".join(labels[i:]) for i in range(len(labels))
+    ]
+    sites = []
+    for host in hosts:
+        sites.append(host)
+        sites.append(str(Origin(scheme=origin.scheme, host=host, port=origin.port)))
+    return sites
+
+
 def _best_login(vault: Vault, origin: Origin) -> VaultCredential | None:
     """The login whose site covers the page; an origin beats a domain, a longer host a shorter."""
     matches = []
-    for credential in selectors.credential_list(vault=vault):
+    for credential in selectors.credential_list(vault=vault).filter(url__in=_candidate_sites(origin)):
         binding = parse_binding(credential.url)
         if binding_allows(binding, origin):
             matches.append(((not binding.is_domain, len(binding.host)), credential))

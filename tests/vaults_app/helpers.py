@@ -98,3 +98,26 @@ def totp_secret() -> str:
     import pyotp
 
     return pyotp.random_base32()  # 32 characters, 160 bits
+
+
+def bulk_logins(vault, count: int, *, password: str = "pw-bulk") -> None:
+    """`count` logins sealed under the active key and inserted in bulk (what credential_put does,
+    without an audit row each): enough items to make a rotation take a while."""
+    from vaults_app import crypto
+    from vaults_app.items import count_wraps, item_context
+    from vaults_app.models import VaultCredential
+    from vaults_app.unseal import vault_keyring
+
+    keyring = vault_keyring()
+    kek = keyring.aead(keyring.active)
+    rows = []
+    for i in range(count):
+        item = VaultCredential(vault=vault, url=f"site{i}.example.com", username=f"user{i}")
+        ctx = item_context(item, vault.team_id)
+        dek = crypto.new_data_key()
+        item.kek_id = keyring.active
+        item.wrapped_dek = crypto.wrap_data_key(kek, dek, ctx)
+        item.password_ct = crypto.seal_field(dek, ctx, "password", f"{password}-{i}")
+        rows.append(item)
+    VaultCredential.objects.bulk_create(rows, batch_size=1000)
+    count_wraps(keyring.active, count)
