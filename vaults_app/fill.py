@@ -139,9 +139,11 @@ def _candidate_sites(origin: Origin) -> list[str]:
     """Every stored site string that could cover this origin: its host and each parent domain,
     as a domain and as an origin with the page's scheme and port."""
     labels = origin.host.split(".")
-    hosts = [origin.host] if ":" in origin.host or origin.host.replace(".", "").isdigit() else [
-        ".".join(labels[i:]) for i in range(len(labels))
-    ]
+    hosts = (
+        [origin.host]
+        if ":" in origin.host or origin.host.replace(".", "").isdigit()
+        else [".".join(labels[i:]) for i in range(len(labels))]
+    )
     sites = []
     for host in hosts:
         sites.append(host)
@@ -152,7 +154,9 @@ def _candidate_sites(origin: Origin) -> list[str]:
 def _best_login(vault: Vault, origin: Origin) -> VaultCredential | None:
     """The login whose site covers the page; an origin beats a domain, a longer host a shorter."""
     matches = []
-    for credential in selectors.credential_list(vault=vault).filter(url__in=_candidate_sites(origin)):
+    for credential in selectors.credential_list(vault=vault).filter(
+        url__in=_candidate_sites(origin)
+    ):
         binding = parse_binding(credential.url)
         if binding_allows(binding, origin):
             matches.append(((not binding.is_domain, len(binding.host)), credential))

@@ -77,8 +77,12 @@ def _load_file(path: Path) -> Keyring:
 
 
 def _sealed(reason: str, message: str) -> SealStatus:
+    detail = f"{message[0].upper()}{message[1:]} {HELP_TAIL}"
     return SealStatus(
-        sealed=True, reason=reason, message=f"Vaults are sealed: {message} {HELP_TAIL}"
+        sealed=True,
+        reason=reason,
+        message=f"Vaults are sealed: {detail[0].lower()}{detail[1:]}",
+        detail=detail,
     )
 
 

@@ -46,7 +46,9 @@ def encodings(secret: str) -> dict[str, bytes]:
     forms = {
         "raw": raw,
         "url": quote(secret, safe="").encode(),
-        "url-lower": quote(secret, safe="").encode().lower() if "%" in quote(secret, safe="") else b"",
+        "url-lower": quote(secret, safe="").encode().lower()
+        if "%" in quote(secret, safe="")
+        else b"",
         "quote_plus": quote_plus(secret).encode(),
         "json": json.dumps(secret, ensure_ascii=False)[1:-1].encode(),
         "json-ascii": json.dumps(secret, ensure_ascii=True)[1:-1].encode(),

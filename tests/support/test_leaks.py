@@ -7,9 +7,9 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
-from tests.support.leaks import assert_no_leak, encodings, find_leaks
+from tests.support.leaks import assert_no_leak, find_leaks
 
-SECRET = "CANARY-p@ss w0rd/+&<\"é>"
+SECRET = 'CANARY-p@ss w0rd/+&<"é>'
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,12 @@ def test_clean_text_has_no_leak_and_the_report_names_form_and_place():
 
 def test_another_secret_is_not_reported():
     other = "CANARY-something else entirely"
-    disguised = [quote_plus(other), json.dumps(other), base64.b64encode(other.encode()).decode(), other.encode().hex()]
+    disguised = [
+        quote_plus(other),
+        json.dumps(other),
+        base64.b64encode(other.encode()).decode(),
+        other.encode().hex(),
+    ]
     assert find_leaks(SECRET, *disguised) == []
 
 

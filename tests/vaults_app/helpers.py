@@ -65,8 +65,12 @@ class KeyClient:
     def post(self, path, body=None):
         import json
 
-        return self.client.post(f"/api{path}", json.dumps(body if body is not None else {}),
-                                content_type="application/json", headers=self.headers)
+        return self.client.post(
+            f"/api{path}",
+            json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            headers=self.headers,
+        )
 
 
 def row_counts() -> dict[str, int]:
@@ -80,8 +84,17 @@ def row_counts() -> dict[str, int]:
         VaultTeamSettings,
     )
 
-    return {m.__name__: m.objects.count() for m in (Vault, VaultCredential, VaultCard, VaultTeamSettings,
-                                                    VaultAuditEvent, VaultAuditHead)}
+    return {
+        m.__name__: m.objects.count()
+        for m in (
+            Vault,
+            VaultCredential,
+            VaultCard,
+            VaultTeamSettings,
+            VaultAuditEvent,
+            VaultAuditHead,
+        )
+    }
 
 
 def luhn_number(prefix: str = "4", length: int = 16) -> str:

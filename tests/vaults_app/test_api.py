@@ -38,7 +38,10 @@ def vault_id(manager):
 
 
 def add_login(api, vault_id, url="example.com", **credentials):
-    body = {"url": url, "credentials": {"email": "me@example.com", "password": "pw-1", **credentials}}
+    body = {
+        "url": url,
+        "credentials": {"email": "me@example.com", "password": "pw-1", **credentials},
+    }
     return api.post(f"/vaults/{vault_id}/credentials", body)
 
 
@@ -46,13 +49,18 @@ def test_create_list_and_get_answer_the_notte_shapes(manager, vault_id):
     listed = manager.get("/vaults/", only_active="True", page_size="10", page="1")
     assert listed.status_code == 200
     [vault] = listed.json()
-    assert vault["vault_id"] == vault_id and vault["name"] == "Main" and vault["for_persona"] is False
+    assert (
+        vault["vault_id"] == vault_id and vault["name"] == "Main" and vault["for_persona"] is False
+    )
     assert "created_at" in vault
     assert manager.get("/vaults").json() == listed.json()  # without the trailing slash too
-    assert add_login(manager, vault_id, url="https://login.example.com/signin", email="a@example.com").json() == {
-        "status": "success"
-    }
-    assert add_login(manager, vault_id, url="example.org", email=None, username="bob").status_code == 200
+    assert add_login(
+        manager, vault_id, url="https://login.example.com/signin", email="a@example.com"
+    ).json() == {"status": "success"}
+    assert (
+        add_login(manager, vault_id, url="example.org", email=None, username="bob").status_code
+        == 200
+    )
     assert manager.get(f"/vaults/{vault_id}").json() == {
         "credentials": [
             {"url": "example.org", "username": "bob", "email": None},
@@ -82,8 +90,9 @@ def test_add_replaces_the_login_for_the_same_site(manager, revealer, vault_id):
     assert got == {"credentials": {"email": "me@example.com", "password": "pw-2"}}
 
 
-def test_reveal_needs_the_reveal_scope_and_every_attempt_is_audited(client, team, owner, manager, revealer,
-                                                                   vault_id):
+def test_reveal_needs_the_reveal_scope_and_every_attempt_is_audited(
+    client, team, owner, manager, revealer, vault_id
+):
     secret = totp_secret()
     add_login(manager, vault_id, mfa_secret=secret)
     denied = manager.get(f"/vaults/{vault_id}/credentials", url="example.com")
@@ -94,13 +103,19 @@ def test_reveal_needs_the_reveal_scope_and_every_attempt_is_audited(client, team
 
     allowed = revealer.get(f"/vaults/{vault_id}/credentials", url="example.com")
     assert allowed.status_code == 200
-    assert allowed.json() == {"credentials": {"email": "me@example.com", "password": "pw-1", "mfa_secret": secret}}
-    assert list(VaultAuditEvent.objects.filter(action="credential.revealed").order_by("seq")
-                .values_list("outcome", flat=True)) == ["denied", "ok"]
+    assert allowed.json() == {
+        "credentials": {"email": "me@example.com", "password": "pw-1", "mfa_secret": secret}
+    }
+    assert list(
+        VaultAuditEvent.objects.filter(action="credential.revealed")
+        .order_by("seq")
+        .values_list("outcome", flat=True)
+    ) == ["denied", "ok"]
 
 
-def test_a_reveal_key_whose_creator_is_no_longer_an_admin_is_refused(client, team, owner, django_user_model,
-                                                                      manager, vault_id):
+def test_a_reveal_key_whose_creator_is_no_longer_an_admin_is_refused(
+    client, team, owner, django_user_model, manager, vault_id
+):
     add_login(manager, vault_id)
     bob = add_member(team, django_user_model, Role.ADMIN)
     raw = key(team, ALL_VAULT_SCOPES, bob)
@@ -108,23 +123,39 @@ def test_a_reveal_key_whose_creator_is_no_longer_an_admin_is_refused(client, tea
     response = KeyClient(client, raw).get(f"/vaults/{vault_id}/credentials", url="example.com")
     assert response.status_code == 403
     assert "no longer an owner or admin" in response.json()["message"]
-    keyless = KeyClient(client, key(team, ALL_VAULT_SCOPES)).get(f"/vaults/{vault_id}/credentials",
-                                                                 url="example.com")
-    assert keyless.status_code == 403  # a key made on the command line has no owner or admin behind it
-    assert VaultAuditEvent.objects.filter(action="credential.revealed", outcome="denied").count() == 2
+    keyless = KeyClient(client, key(team, ALL_VAULT_SCOPES)).get(
+        f"/vaults/{vault_id}/credentials", url="example.com"
+    )
+    assert (
+        keyless.status_code == 403
+    )  # a key made on the command line has no owner or admin behind it
+    assert (
+        VaultAuditEvent.objects.filter(action="credential.revealed", outcome="denied").count() == 2
+    )
 
 
 def test_card_set_get_delete_and_cvv_only_with_the_team_setting(manager, revealer, team, vault_id):
     number = luhn_number()
-    card = {"card_holder_name": "Jo Doe", "card_number": number, "card_cvv": "321", "card_full_expiration": "12/39"}
+    card = {
+        "card_holder_name": "Jo Doe",
+        "card_number": number,
+        "card_cvv": "321",
+        "card_full_expiration": "12/39",
+    }
     stored = manager.post(f"/vaults/{vault_id}/card", {"credit_card": card})
     assert stored.status_code == 200 and stored.json()["status"] == "success"
-    assert stored.json()["cvv_stored"] is False and "does not store CVVs" in stored.json()["message"]
+    assert (
+        stored.json()["cvv_stored"] is False and "does not store CVVs" in stored.json()["message"]
+    )
     assert manager.get(f"/vaults/{vault_id}/card").status_code == 403
-    assert revealer.get(f"/vaults/{vault_id}/card").json() == {"credit_card": {**card, "card_cvv": ""}}
+    assert revealer.get(f"/vaults/{vault_id}/card").json() == {
+        "credit_card": {**card, "card_cvv": ""}
+    }
 
     VaultTeamSettings.objects.create(team=team, store_cvv=True)
-    assert manager.post(f"/vaults/{vault_id}/card", {"credit_card": card}).json()["cvv_stored"] is True
+    assert (
+        manager.post(f"/vaults/{vault_id}/card", {"credit_card": card}).json()["cvv_stored"] is True
+    )
     assert revealer.get(f"/vaults/{vault_id}/card").json() == {"credit_card": card}
 
     deleted = manager.delete(f"/vaults/{vault_id}/card")
@@ -147,8 +178,12 @@ SCOPE_RULES = [
     ("get", "/vaults/", None, {"vaults.use", "vaults.manage"}),
     ("get", "/vaults/{id}", None, {"vaults.use", "vaults.manage"}),
     ("post", "/vaults/create", {"name": "x"}, {"vaults.manage"}),
-    ("post", "/vaults/{id}/credentials", {"url": "example.net", "credentials": {"username": "u", "password": "p"}},
-     {"vaults.manage"}),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "example.net", "credentials": {"username": "u", "password": "p"}},
+        {"vaults.manage"},
+    ),
     ("delete", "/vaults/{id}/credentials?url=example.com", None, {"vaults.manage"}),
     ("get", "/vaults/{id}/credentials?url=example.com", None, {"vaults.reveal"}),
     ("get", "/vaults/{id}/card", None, {"vaults.reveal"}),
@@ -169,12 +204,26 @@ def _call(api, method, path, body):
 
 
 @pytest.mark.parametrize("scope", ["sessions", "vaults.use", "vaults.manage", "vaults.reveal"])
-@pytest.mark.parametrize(("method", "path", "body", "allowed"), SCOPE_RULES,
-                         ids=[f"{m} {p}" for m, p, _, _ in SCOPE_RULES])
-def test_each_route_needs_its_scope(client, team, owner, manager, vault_id, scope, method, path, body, allowed):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"),
+    SCOPE_RULES,
+    ids=[f"{m} {p}" for m, p, _, _ in SCOPE_RULES],
+)
+def test_each_route_needs_its_scope(
+    client, team, owner, manager, vault_id, scope, method, path, body, allowed
+):
     add_login(manager, vault_id)
-    manager.post(f"/vaults/{vault_id}/card", {"credit_card": {
-        "card_holder_name": "A", "card_number": luhn_number(), "card_cvv": "", "card_full_expiration": "01/40"}})
+    manager.post(
+        f"/vaults/{vault_id}/card",
+        {
+            "credit_card": {
+                "card_holder_name": "A",
+                "card_number": luhn_number(),
+                "card_cvv": "",
+                "card_full_expiration": "01/40",
+            }
+        },
+    )
     api = KeyClient(client, key(team, [scope], owner))
     response = _call(api, method, path.replace("{id}", vault_id), body)
     if scope in allowed:
@@ -187,9 +236,12 @@ def test_each_route_needs_its_scope(client, team, owner, manager, vault_id, scop
 ID_RULES = [rule for rule in SCOPE_RULES if "{id}" in rule[1]]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "allowed"), ID_RULES, ids=[f"{m} {p}" for m, p, _, _ in ID_RULES])
-def test_another_teams_vault_answers_exactly_like_an_unknown_one(client, other_team_key, team, owner, manager,
-                                                                  vault_id, method, path, body, allowed):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"), ID_RULES, ids=[f"{m} {p}" for m, p, _, _ in ID_RULES]
+)
+def test_another_teams_vault_answers_exactly_like_an_unknown_one(
+    client, other_team_key, team, owner, manager, vault_id, method, path, body, allowed
+):
     from teams_app.models import ApiKey
 
     add_login(manager, vault_id)
@@ -203,59 +255,189 @@ def test_another_teams_vault_answers_exactly_like_an_unknown_one(client, other_t
     nothing = _call(outsider, method, path.replace("{id}", unknown), body)
     garbage = _call(outsider, method, path.replace("{id}", "not-a-uuid"), body)
     assert theirs.status_code == nothing.status_code == garbage.status_code == 404
-    assert theirs.json()["message"].replace(vault_id, "ID") == nothing.json()["message"].replace(unknown, "ID")
+    assert theirs.json()["message"].replace(vault_id, "ID") == nothing.json()["message"].replace(
+        unknown, "ID"
+    )
     assert row_counts() == before  # not even an audit row in either team
 
 
 BAD_INPUTS = [
     ("post", "/vaults/create", {"name": "x", "colour": "red"}, "colour"),
     ("post", "/vaults/create", {"name": "   "}, "name"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {"email": "a@b.co", "password": "p",
-                                          "pin": "1"}}, "pin"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "extra": 1,
-                                          "credentials": {"email": "a@b.co", "password": "p"}}, "extra"),
-    ("post", "/vaults/{id}/credentials", {"url": "ftp://example.com", "credentials": {"email": "a@b.co",
-                                                                                      "password": "p"}}, "url"),
-    ("post", "/vaults/{id}/credentials", {"url": "javascript:alert(1)", "credentials": {"email": "a@b.co",
-                                                                                        "password": "p"}}, "url"),
-    ("post", "/vaults/{id}/credentials", {"url": "not a domain!", "credentials": {"email": "a@b.co",
-                                                                                  "password": "p"}}, "url"),
-    ("post", "/vaults/{id}/credentials", {"url": "co.uk", "credentials": {"email": "a@b.co", "password": "p"}},
-     "url"),
-    ("post", "/vaults/{id}/credentials", {"url": "https://u:p@example.com/", "credentials": {
-        "email": "a@b.co", "password": "p"}}, "url"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {"email": "a@b.co", "username": "u",
-                                                                                "password": "p"}}, "email"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {"password": "p"}}, "email"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {"email": "not-an-email",
-                                                                                "password": "p"}}, "email"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {"email": "a@b.co", "password": "",
-                                                                                }}, "password"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {
-        "email": "a@b.co", "password": "p", "mfa_secret": "123456"}}, "mfa_secret"),
-    ("post", "/vaults/{id}/credentials", {"url": "example.com", "credentials": {
-        "email": "a@b.co", "password": "p", "mfa_secret": "not base32 at all!!"}}, "mfa_secret"),
-    ("post", "/vaults/{id}/card", {"credit_card": {"card_holder_name": "A", "card_number": "4242424242424241",
-                                                   "card_cvv": "1", "card_full_expiration": "12/40"}}, "card_number"),
-    ("post", "/vaults/{id}/card", {"credit_card": {"card_holder_name": "A", "card_number": "4242 4242 4242 4242",
-                                                   "card_cvv": "1", "card_full_expiration": "01/20"}},
-     "card_full_expiration"),
-    ("post", "/vaults/{id}/card", {"credit_card": {"card_holder_name": "A", "card_number": "4242 4242 4242 4242",
-                                                   "card_cvv": "1", "card_full_expiration": "13/40"}},
-     "card_full_expiration"),
-    ("post", "/vaults/{id}/card", {"credit_card": {"card_holder_name": "", "card_number": "4242 4242 4242 4242",
-                                                   "card_cvv": "1", "card_full_expiration": "12/40"}},
-     "card_holder_name"),
-    ("post", "/vaults/{id}/card", {"credit_card": {"card_holder_name": "A", "card_number": "4242 4242 4242 4242",
-                                                   "card_full_expiration": "12/40"}, "allowed_origins": ["com"]},
-     "allowed_origins"),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "example.com", "credentials": {"email": "a@b.co", "password": "p", "pin": "1"}},
+        "pin",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "example.com", "extra": 1, "credentials": {"email": "a@b.co", "password": "p"}},
+        "extra",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "ftp://example.com", "credentials": {"email": "a@b.co", "password": "p"}},
+        "url",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "javascript:alert(1)", "credentials": {"email": "a@b.co", "password": "p"}},
+        "url",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "not a domain!", "credentials": {"email": "a@b.co", "password": "p"}},
+        "url",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "co.uk", "credentials": {"email": "a@b.co", "password": "p"}},
+        "url",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "https://u:p@example.com/", "credentials": {"email": "a@b.co", "password": "p"}},
+        "url",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {
+            "url": "example.com",
+            "credentials": {"email": "a@b.co", "username": "u", "password": "p"},
+        },
+        "email",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "example.com", "credentials": {"password": "p"}},
+        "email",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {"url": "example.com", "credentials": {"email": "not-an-email", "password": "p"}},
+        "email",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {
+            "url": "example.com",
+            "credentials": {
+                "email": "a@b.co",
+                "password": "",
+            },
+        },
+        "password",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {
+            "url": "example.com",
+            "credentials": {"email": "a@b.co", "password": "p", "mfa_secret": "123456"},
+        },
+        "mfa_secret",
+    ),
+    (
+        "post",
+        "/vaults/{id}/credentials",
+        {
+            "url": "example.com",
+            "credentials": {
+                "email": "a@b.co",
+                "password": "p",
+                "mfa_secret": "not base32 at all!!",
+            },
+        },
+        "mfa_secret",
+    ),
+    (
+        "post",
+        "/vaults/{id}/card",
+        {
+            "credit_card": {
+                "card_holder_name": "A",
+                "card_number": "4242424242424241",
+                "card_cvv": "1",
+                "card_full_expiration": "12/40",
+            }
+        },
+        "card_number",
+    ),
+    (
+        "post",
+        "/vaults/{id}/card",
+        {
+            "credit_card": {
+                "card_holder_name": "A",
+                "card_number": "4242 4242 4242 4242",
+                "card_cvv": "1",
+                "card_full_expiration": "01/20",
+            }
+        },
+        "card_full_expiration",
+    ),
+    (
+        "post",
+        "/vaults/{id}/card",
+        {
+            "credit_card": {
+                "card_holder_name": "A",
+                "card_number": "4242 4242 4242 4242",
+                "card_cvv": "1",
+                "card_full_expiration": "13/40",
+            }
+        },
+        "card_full_expiration",
+    ),
+    (
+        "post",
+        "/vaults/{id}/card",
+        {
+            "credit_card": {
+                "card_holder_name": "",
+                "card_number": "4242 4242 4242 4242",
+                "card_cvv": "1",
+                "card_full_expiration": "12/40",
+            }
+        },
+        "card_holder_name",
+    ),
+    (
+        "post",
+        "/vaults/{id}/card",
+        {
+            "credit_card": {
+                "card_holder_name": "A",
+                "card_number": "4242 4242 4242 4242",
+                "card_full_expiration": "12/40",
+            },
+            "allowed_origins": ["com"],
+        },
+        "allowed_origins",
+    ),
     ("get", "/vaults/{id}/credentials?url=file:///etc/passwd", None, "url"),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "field"), BAD_INPUTS, ids=[f"{b[3]}-{i}" for i, b in
-                                                                              enumerate(BAD_INPUTS)])
-def test_bad_input_answers_422_naming_the_field_and_writes_nothing(revealer, vault_id, method, path, body, field):
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    BAD_INPUTS,
+    ids=[f"{b[3]}-{i}" for i, b in enumerate(BAD_INPUTS)],
+)
+def test_bad_input_answers_422_naming_the_field_and_writes_nothing(
+    revealer, vault_id, method, path, body, field
+):
     before = row_counts()
     response = _call(revealer, method, path.replace("{id}", vault_id), body)
     assert response.status_code == 422, response.content
@@ -267,8 +449,11 @@ def test_bad_input_answers_422_naming_the_field_and_writes_nothing(revealer, vau
 
 def test_success_bodies_never_carry_a_detail_key(manager, revealer, vault_id):
     add_login(manager, vault_id)
-    for response in (manager.get("/vaults/"), manager.get(f"/vaults/{vault_id}"),
-                     revealer.get(f"/vaults/{vault_id}/credentials", url="example.com")):
+    for response in (
+        manager.get("/vaults/"),
+        manager.get(f"/vaults/{vault_id}"),
+        revealer.get(f"/vaults/{vault_id}/credentials", url="example.com"),
+    ):
         body = response.json()
         assert response.status_code == 200
         assert not (isinstance(body, dict) and "detail" in body), json.dumps(body)

@@ -63,7 +63,9 @@ def test_a_flipped_bit_fails_to_open(where, target):
     data[index] ^= 0x01
     with pytest.raises(ItemIntegrityError):
         if target == "field":
-            crypto.open_field(crypto.unwrap_data_key(KEK, wrapped, CTX), CTX, "password", bytes(data))
+            crypto.open_field(
+                crypto.unwrap_data_key(KEK, wrapped, CTX), CTX, "password", bytes(data)
+            )
         else:
             crypto.unwrap_data_key(KEK, bytes(data), CTX)
 
@@ -82,4 +84,7 @@ def test_rewrapping_moves_the_data_key_to_the_new_key_and_leaves_fields_untouche
     rewrapped = crypto.rewrap_data_key(KEK, new_kek, wrapped, CTX)
     with pytest.raises(ItemIntegrityError):
         crypto.unwrap_data_key(KEK, rewrapped, CTX)
-    assert crypto.open_field(crypto.unwrap_data_key(new_kek, rewrapped, CTX), CTX, "password", blob) == "kept"
+    assert (
+        crypto.open_field(crypto.unwrap_data_key(new_kek, rewrapped, CTX), CTX, "password", blob)
+        == "kept"
+    )

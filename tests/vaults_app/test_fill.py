@@ -10,7 +10,13 @@ from tests.vaults_app.helpers import add_member, key_actor, luhn_number, make_ac
 from vaults_app import fill, services
 from vaults_app.fill import FillElement, FillRefused, vault_check_usable, vault_secret_for_fill
 from vaults_app.models import VaultAuditEvent, VaultCredential
-from vaults_app.placeholders import BY_VALUE, FORM_FILL_KEYS, PLACEHOLDERS, VaultField, placeholder_field
+from vaults_app.placeholders import (
+    BY_VALUE,
+    FORM_FILL_KEYS,
+    PLACEHOLDERS,
+    VaultField,
+    placeholder_field,
+)
 from vaults_app.unseal import VaultSealed
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +30,49 @@ CARD = luhn_number()
 @pytest.fixture
 def vault(team, owner_actor):
     vault = services.vault_create(actor=owner_actor, name="Main")
-    services.credential_put(actor=owner_actor, vault_id=vault.pk, url="example.com", email="me@example.com",
-                            password="pw-domain", mfa_secret=SECRET)
-    services.credential_put(actor=owner_actor, vault_id=vault.pk, url="https://admin.example.com",
-                            username="root", password="pw-admin")
-    services.credential_put(actor=owner_actor, vault_id=vault.pk, url="http://127.0.0.1:8001", username="local",
-                            password="pw-loopback")
+    services.credential_put(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        url="example.com",
+        email="me@example.com",
+        password="pw-domain",
+        mfa_secret=SECRET,
+    )
+    services.credential_put(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        url="https://admin.example.com",
+        username="root",
+        password="pw-admin",
+    )
+    services.credential_put(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        url="http://127.0.0.1:8001",
+        username="local",
+        password="pw-loopback",
+    )
     return vault
 
 
 def fill_value(team, vault, actor, placeholder, page, element=PASSWORD, frame=None, **kw):
-    return vault_secret_for_fill(team=team, vault_id=vault.pk, placeholder=placeholder, page_url=page,
-                                 frame_url=frame, element=element, session_id="sess-1", step_index=7, actor=actor,
-                                 **kw)
+    return vault_secret_for_fill(
+        team=team,
+        vault_id=vault.pk,
+        placeholder=placeholder,
+        page_url=page,
+        frame_url=frame,
+        element=element,
+        session_id="sess-1",
+        step_index=7,
+        actor=actor,
+        **kw,
+    )
 
 
-def refused(team, vault, actor, placeholder, page, element=PASSWORD, frame=None, **kw) -> FillRefused:
+def refused(
+    team, vault, actor, placeholder, page, element=PASSWORD, frame=None, **kw
+) -> FillRefused:
     with pytest.raises(FillRefused) as info:
         fill_value(team, vault, actor, placeholder, page, element, frame, **kw)
     return info.value
@@ -53,7 +86,10 @@ def refused(team, vault, actor, placeholder, page, element=PASSWORD, frame=None,
         ("https://deep.sub.example.com:8443/x", "pw-domain"),
         ("https://admin.example.com/login", "pw-admin"),  # the origin binding is more specific
         ("https://x.admin.example.com/", "pw-admin"),
-        ("https://admin.example.com:8443/", "pw-domain"),  # not the admin origin's port; the domain's any
+        (
+            "https://admin.example.com:8443/",
+            "pw-domain",
+        ),  # not the admin origin's port; the domain's any
         ("http://127.0.0.1:8001/login.html", "pw-loopback"),
     ],
 )
@@ -78,17 +114,25 @@ def test_no_login_for_another_origin(team, vault, owner_actor, page):
     assert error.code == "no_login_for_origin"
 
 
-@pytest.mark.parametrize("page", ["about:blank", "file:///etc/passwd", "data:text/html,x", "javascript:1", ""])
+@pytest.mark.parametrize(
+    "page", ["about:blank", "file:///etc/passwd", "data:text/html,x", "javascript:1", ""]
+)
 def test_only_web_pages_are_filled(team, vault, owner_actor, page):
     assert refused(team, vault, owner_actor, "mycoolpassword", page).code == "not_a_web_page"
 
 
 def test_the_frame_holding_the_field_must_be_covered_too(team, vault, owner_actor):
     page = "https://www.example.com/login"
-    assert fill_value(team, vault, owner_actor, "mycoolpassword", page, frame="https://auth.example.com/f") == (
-        "pw-domain")
-    assert fill_value(team, vault, owner_actor, "mycoolpassword", page, frame="about:blank") == "pw-domain"
-    error = refused(team, vault, owner_actor, "mycoolpassword", page, frame="https://evil.test/frame")
+    assert fill_value(
+        team, vault, owner_actor, "mycoolpassword", page, frame="https://auth.example.com/f"
+    ) == ("pw-domain")
+    assert (
+        fill_value(team, vault, owner_actor, "mycoolpassword", page, frame="about:blank")
+        == "pw-domain"
+    )
+    error = refused(
+        team, vault, owner_actor, "mycoolpassword", page, frame="https://evil.test/frame"
+    )
     assert error.code == "frame_origin_mismatch" and "evil.test" in error.message
 
 
@@ -109,7 +153,9 @@ def test_the_frame_holding_the_field_must_be_covered_too(team, vault, owner_acto
     ],
 )
 def test_a_value_only_goes_into_its_kind_of_field(team, vault, owner_actor, placeholder, element):
-    services.card_set(actor=owner_actor, vault_id=vault.pk, holder="A B", number=CARD, expiration="12/39")
+    services.card_set(
+        actor=owner_actor, vault_id=vault.pk, holder="A B", number=CARD, expiration="12/39"
+    )
     error = refused(team, vault, owner_actor, placeholder, "https://example.com/", element)
     assert error.code == "wrong_field_type"
     assert VaultAuditEvent.objects.filter(outcome="denied", detail=error.message).count() == 1
@@ -118,17 +164,31 @@ def test_a_value_only_goes_into_its_kind_of_field(team, vault, owner_actor, plac
 def test_email_username_and_totp_fill_with_notte_fallbacks(team, vault, owner_actor):
     page = "https://example.com/"
     assert fill_value(team, vault, owner_actor, "user@example.org", page, TEXT) == "me@example.com"
-    assert fill_value(team, vault, owner_actor, "cooljohnny1567", page, TEXT) == "me@example.com"  # no username
-    assert fill_value(team, vault, owner_actor, "user@example.org", "https://admin.example.com/", TEXT) == "root"
+    assert (
+        fill_value(team, vault, owner_actor, "cooljohnny1567", page, TEXT) == "me@example.com"
+    )  # no username
+    assert (
+        fill_value(team, vault, owner_actor, "user@example.org", "https://admin.example.com/", TEXT)
+        == "root"
+    )
 
 
 def test_the_totp_code_is_computed_here_and_equals_pyotp(team, vault, owner_actor):
     before = pyotp.TOTP(SECRET).now()
-    code = fill_value(team, vault, owner_actor, "999779", "https://example.com/",
-                      FillElement(type="text", autocomplete="one-time-code"))
+    code = fill_value(
+        team,
+        vault,
+        owner_actor,
+        "999779",
+        "https://example.com/",
+        FillElement(type="text", autocomplete="one-time-code"),
+    )
     after = pyotp.TOTP(SECRET).now()
     assert code in (before, after) and len(code) == 6 and code != "999779"
-    assert refused(team, vault, owner_actor, "999779", "https://admin.example.com/", TEXT).code == "field_not_stored"
+    assert (
+        refused(team, vault, owner_actor, "999779", "https://admin.example.com/", TEXT).code
+        == "field_not_stored"
+    )
 
 
 def test_the_totp_code_matches_pyotp_at_a_given_time():
@@ -149,9 +209,11 @@ def test_80_bit_secrets_which_many_sites_still_issue_work_too():
     from vaults_app.totp import totp_now
 
     secret = "JBSWY3DPEHPK3PXP"  # 16 base32 characters; pyotp alone asks for 112 bits
-    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", 1_700_000_000 // 30), hashlib.sha1).digest()
+    digest = hmac.new(
+        base64.b32decode(secret), struct.pack(">Q", 1_700_000_000 // 30), hashlib.sha1
+    ).digest()
     offset = digest[-1] & 0x0F
-    expected = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**6
+    expected = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**6
     assert totp_now(secret, 1_700_000_000) == f"{expected:06d}"
 
 
@@ -170,49 +232,133 @@ def test_80_bit_secrets_which_many_sites_still_issue_work_too():
 )
 def test_card_values_fill_card_fields(team, vault, owner_actor, placeholder, element, expected):
     services.vault_settings_set(actor=owner_actor, store_cvv=True)
-    services.card_set(actor=owner_actor, vault_id=vault.pk, holder="Ada Lovelace", number=CARD,
-                      expiration="11/38", cvv="737")
-    assert fill_value(team, vault, owner_actor, placeholder, "https://shop.example.net/pay", element) == expected
+    services.card_set(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        holder="Ada Lovelace",
+        number=CARD,
+        expiration="11/38",
+        cvv="737",
+    )
+    assert (
+        fill_value(team, vault, owner_actor, placeholder, "https://shop.example.net/pay", element)
+        == expected
+    )
 
 
 def test_form_fill_keys_map_and_must_agree_with_the_placeholder(team, vault, owner_actor):
-    services.card_set(actor=owner_actor, vault_id=vault.pk, holder="A B", number=CARD, expiration="03/37")
+    services.card_set(
+        actor=owner_actor, vault_id=vault.pk, holder="A B", number=CARD, expiration="03/37"
+    )
     page = "https://example.com/"
     month = FillElement(tag="select", name="exp-month", autocomplete="cc-exp-month")
     year = FillElement(tag="select", name="exp-year", autocomplete="cc-exp-year")
-    assert fill_value(team, vault, owner_actor, "[CardExpirationPlaceholder]", page, month,
-                      form_fill_key="cc_exp_month") == "03"
-    assert fill_value(team, vault, owner_actor, "[CardExpirationPlaceholder]", page, year,
-                      form_fill_key="cc_exp_year") == "2037"
-    assert fill_value(team, vault, owner_actor, "mycoolpassword", page, form_fill_key="current_password") == (
-        "pw-domain")
-    error = refused(team, vault, owner_actor, "mycoolpassword", page, FillElement(name="cc-number"),
-                    form_fill_key="cc_number")
+    assert (
+        fill_value(
+            team,
+            vault,
+            owner_actor,
+            "[CardExpirationPlaceholder]",
+            page,
+            month,
+            form_fill_key="cc_exp_month",
+        )
+        == "03"
+    )
+    assert (
+        fill_value(
+            team,
+            vault,
+            owner_actor,
+            "[CardExpirationPlaceholder]",
+            page,
+            year,
+            form_fill_key="cc_exp_year",
+        )
+        == "2037"
+    )
+    assert fill_value(
+        team, vault, owner_actor, "mycoolpassword", page, form_fill_key="current_password"
+    ) == ("pw-domain")
+    error = refused(
+        team,
+        vault,
+        owner_actor,
+        "mycoolpassword",
+        page,
+        FillElement(name="cc-number"),
+        form_fill_key="cc_number",
+    )
     assert error.code == "form_fill_key_mismatch"
 
 
 def test_the_card_can_be_limited_to_some_sites(team, vault, owner_actor):
-    services.card_set(actor=owner_actor, vault_id=vault.pk, holder="A B", number=CARD, expiration="03/37",
-                      allowed_origins=["shop.example.net"])
+    services.card_set(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        holder="A B",
+        number=CARD,
+        expiration="03/37",
+        allowed_origins=["shop.example.net"],
+    )
     number_field = FillElement(autocomplete="cc-number")
-    assert fill_value(team, vault, owner_actor, "4242 4242 4242 4242", "https://www.shop.example.net/",
-                      number_field) == CARD
-    error = refused(team, vault, owner_actor, "4242 4242 4242 4242", "https://evil.test/", number_field)
+    assert (
+        fill_value(
+            team,
+            vault,
+            owner_actor,
+            "4242 4242 4242 4242",
+            "https://www.shop.example.net/",
+            number_field,
+        )
+        == CARD
+    )
+    error = refused(
+        team, vault, owner_actor, "4242 4242 4242 4242", "https://evil.test/", number_field
+    )
     assert error.code == "card_origin_mismatch"
-    error = refused(team, vault, owner_actor, "4242 4242 4242 4242", "https://shop.example.net/", number_field,
-                    frame="https://evil.test/iframe")
+    error = refused(
+        team,
+        vault,
+        owner_actor,
+        "4242 4242 4242 4242",
+        "https://shop.example.net/",
+        number_field,
+        frame="https://evil.test/iframe",
+    )
     assert error.code == "frame_origin_mismatch"
 
 
 def test_missing_pieces_are_refused_with_a_reason(team, vault, owner_actor):
-    assert refused(team, vault, owner_actor, "hello", "https://example.com/", TEXT).code == "not_a_placeholder"
-    error = refused(team, vault, owner_actor, "4242 4242 4242 4242", "https://example.com/",
-                    FillElement(autocomplete="cc-number"))
+    assert (
+        refused(team, vault, owner_actor, "hello", "https://example.com/", TEXT).code
+        == "not_a_placeholder"
+    )
+    error = refused(
+        team,
+        vault,
+        owner_actor,
+        "4242 4242 4242 4242",
+        "https://example.com/",
+        FillElement(autocomplete="cc-number"),
+    )
     assert error.code == "no_card"
-    services.card_set(actor=owner_actor, vault_id=vault.pk, holder="A B", number=CARD, expiration="03/37",
-                      cvv="123")  # the team does not store CVVs: dropped
-    error = refused(team, vault, owner_actor, "[CardCVVPlaceholder]", "https://example.com/",
-                    FillElement(autocomplete="cc-csc"))
+    services.card_set(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        holder="A B",
+        number=CARD,
+        expiration="03/37",
+        cvv="123",
+    )  # the team does not store CVVs: dropped
+    error = refused(
+        team,
+        vault,
+        owner_actor,
+        "[CardCVVPlaceholder]",
+        "https://example.com/",
+        FillElement(autocomplete="cc-csc"),
+    )
     assert error.code == "field_not_stored"
 
 
@@ -220,8 +366,14 @@ def test_each_use_and_refusal_is_audited_with_session_step_and_origin(team, vaul
     fill_value(team, vault, owner_actor, "mycoolpassword", "https://www.example.com/login?next=/x")
     refused(team, vault, owner_actor, "mycoolpassword", "https://evil.test/")
     ok, denied = VaultAuditEvent.objects.filter(action="credential.used").order_by("seq")
-    assert (ok.outcome, ok.session_id, ok.step_index, ok.target_origin, ok.item_label, ok.field) == (
-        "ok", "sess-1", 7, "https://www.example.com", "example.com", "password")
+    assert (
+        ok.outcome,
+        ok.session_id,
+        ok.step_index,
+        ok.target_origin,
+        ok.item_label,
+        ok.field,
+    ) == ("ok", "sess-1", 7, "https://www.example.com", "example.com", "password")
     assert (denied.outcome, denied.target_origin) == ("denied", "https://evil.test")
     assert "no login for https://evil.test" in denied.detail
     credential = VaultCredential.objects.get(url="example.com")
@@ -230,21 +382,31 @@ def test_each_use_and_refusal_is_audited_with_session_step_and_origin(team, vaul
         assert "pw-domain" not in str(row.__dict__)
 
 
-@pytest.mark.parametrize(("role", "may"), [(Role.OWNER, True), (Role.ADMIN, True), (Role.MEMBER, True),
-                                           (Role.VIEWER, False)])
+@pytest.mark.parametrize(
+    ("role", "may"),
+    [(Role.OWNER, True), (Role.ADMIN, True), (Role.MEMBER, True), (Role.VIEWER, False)],
+)
 def test_members_may_fill_viewers_may_not(team, vault, django_user_model, role, may):
     actor = make_actor(team, add_member(team, django_user_model, role))
     if may:
-        assert fill_value(team, vault, actor, "mycoolpassword", "https://example.com/") == "pw-domain"
+        assert (
+            fill_value(team, vault, actor, "mycoolpassword", "https://example.com/") == "pw-domain"
+        )
     else:
-        assert refused(team, vault, actor, "mycoolpassword", "https://example.com/").code == "forbidden"
+        assert (
+            refused(team, vault, actor, "mycoolpassword", "https://example.com/").code
+            == "forbidden"
+        )
 
 
 def test_keys_fill_only_with_the_use_scope(team, owner, vault):
     use, _ = key_actor(team, ["sessions", "vaults.use"])
     assert fill_value(team, vault, use, "mycoolpassword", "https://example.com/") == "pw-domain"
     sessions_only, _ = key_actor(team, ["sessions"])
-    assert refused(team, vault, sessions_only, "mycoolpassword", "https://example.com/").code == "forbidden"
+    assert (
+        refused(team, vault, sessions_only, "mycoolpassword", "https://example.com/").code
+        == "forbidden"
+    )
 
 
 def test_another_teams_vault_is_not_found_for_fills(team, vault, other_team_key):
@@ -253,13 +415,23 @@ def test_another_teams_vault_is_not_found_for_fills(team, vault, other_team_key)
     other = Team.objects.get(name="Other")
     outsider, _ = key_actor(other, ["vaults.use"])
     with pytest.raises(Exception, match="not found"):
-        vault_secret_for_fill(team=other, vault_id=vault.pk, placeholder="mycoolpassword",
-                              page_url="https://example.com/", frame_url=None, element=PASSWORD, session_id=None,
-                              step_index=None, actor=outsider)
+        vault_secret_for_fill(
+            team=other,
+            vault_id=vault.pk,
+            placeholder="mycoolpassword",
+            page_url="https://example.com/",
+            frame_url=None,
+            element=PASSWORD,
+            session_id=None,
+            step_index=None,
+            actor=outsider,
+        )
     assert not VaultAuditEvent.objects.filter(team=other).exists()
 
 
-def test_vault_check_usable(team, vault, owner_actor, other_team_key, keyring_file, django_user_model):
+def test_vault_check_usable(
+    team, vault, owner_actor, other_team_key, keyring_file, django_user_model
+):
     from teams_app.models import Team
 
     assert vault_check_usable(team=team, vault_id=str(vault.pk)) == vault

@@ -42,14 +42,24 @@ class UseLoop(threading.Thread):
             while not self.stop.is_set():
                 try:
                     if self.done % 2:
-                        value = reveal.credential_reveal(actor=self.actor, vault_id=self.vault.pk,
-                                                         url="live.example.com", purpose="loop")["password"]
+                        value = reveal.credential_reveal(
+                            actor=self.actor,
+                            vault_id=self.vault.pk,
+                            url="live.example.com",
+                            purpose="loop",
+                        )["password"]
                     else:
                         value = fill.vault_secret_for_fill(
-                            team=self.team, vault_id=self.vault.pk, placeholder="mycoolpassword",
-                            page_url="https://live.example.com/", frame_url=None,
-                            element=FillElement(type="password"), session_id="loop", step_index=self.done,
-                            actor=self.actor)
+                            team=self.team,
+                            vault_id=self.vault.pk,
+                            placeholder="mycoolpassword",
+                            page_url="https://live.example.com/",
+                            frame_url=None,
+                            element=FillElement(type="password"),
+                            session_id="loop",
+                            step_index=self.done,
+                            actor=self.actor,
+                        )
                     if value != "pw-live":
                         self.errors.append(f"wrong value {value!r}")
                 except Exception as exc:
@@ -68,11 +78,17 @@ class UseLoop(threading.Thread):
         return self.done
 
 
-def test_rotation_interrupted_and_resumed_while_secrets_are_used_and_revealed(team, owner, owner_actor,
-                                                                             keyring_file):
+def test_rotation_interrupted_and_resumed_while_secrets_are_used_and_revealed(
+    team, owner, owner_actor, keyring_file
+):
     vault = services.vault_create(actor=owner_actor, name="Busy")
-    services.credential_put(actor=owner_actor, vault_id=vault.pk, url="live.example.com", username="u",
-                            password="pw-live")
+    services.credential_put(
+        actor=owner_actor,
+        vault_id=vault.pk,
+        url="live.example.com",
+        username="u",
+        password="pw-live",
+    )
     bulk_logins(vault, ITEMS)
     old = vault_keyring().active
     actor, _ = key_actor(team, ["vaults.use", "vaults.reveal"], created_by=owner)
@@ -83,7 +99,11 @@ def test_rotation_interrupted_and_resumed_while_secrets_are_used_and_revealed(te
         out = rotate("--batch-size", "500", "--max-batches", "5")  # interrupted after 2,500 items
         during_first_run = loop.done
         new = vault_keyring().active
-        assert new != old and f"New active key {new}" in out and "run `manage.py rotate_vault_keys` again" in out
+        assert (
+            new != old
+            and f"New active key {new}" in out
+            and "run `manage.py rotate_vault_keys` again" in out
+        )
         assert items_per_key() == {new: 2500, old: ITEMS + 1 - 2500}
         assert set(keyring.read(keyring_file).keys) == {old, new}  # the old key stays, decrypt-only
 
@@ -105,11 +125,17 @@ def test_rotation_interrupted_and_resumed_while_secrets_are_used_and_revealed(te
     wraps = dict(VaultKey.objects.values_list("kid", "wrap_count"))
     assert wraps[old] == ITEMS + 1 and wraps[new] == ITEMS + 1
     sample = VaultCredential.objects.get(url="site4242.example.com")
-    assert reveal.credential_reveal(actor=actor, vault_id=vault.pk, credential_id=sample.pk,
-                                    purpose="t")["password"] == "pw-bulk-4242"
+    assert (
+        reveal.credential_reveal(
+            actor=actor, vault_id=vault.pk, credential_id=sample.pk, purpose="t"
+        )["password"]
+        == "pw-bulk-4242"
+    )
 
 
-def test_removing_the_old_key_before_the_rotation_ends_fails_loudly(team, owner, owner_actor, keyring_file):
+def test_removing_the_old_key_before_the_rotation_ends_fails_loudly(
+    team, owner, owner_actor, keyring_file
+):
     vault = services.vault_create(actor=owner_actor, name="Half")
     bulk_logins(vault, 60)
     old = vault_keyring().active
@@ -130,8 +156,12 @@ def test_removing_the_old_key_before_the_rotation_ends_fails_loudly(team, owner,
     with pytest.raises(VaultKeyMissing, match=f"key {old}, which is not in the keyring"):
         reveal.credential_reveal(actor=actor, vault_id=vault.pk, url=stuck.url, purpose="t")
     index = moved.url.removeprefix("site").split(".")[0]
-    assert reveal.credential_reveal(actor=actor, vault_id=vault.pk, url=moved.url,
-                                    purpose="t")["password"] == f"pw-bulk-{index}"  # already rewrapped
+    assert (
+        reveal.credential_reveal(actor=actor, vault_id=vault.pk, url=moved.url, purpose="t")[
+            "password"
+        ]
+        == f"pw-bulk-{index}"
+    )  # already rewrapped
 
 
 def test_a_retired_key_takes_no_new_wraps(owner_actor, keyring_file):
@@ -158,4 +188,5 @@ def test_status_lists_keys_items_and_wraps(owner_actor):
     active = vault_keyring().active
     assert "Vaults are unsealed" in out.getvalue()
     assert [line.split() for line in out.getvalue().splitlines() if active in line] == [
-        [active, "active", "3", "item(s)", "3", "wrap(s)"]]
+        [active, "active", "3", "item(s)", "3", "wrap(s)"]
+    ]
