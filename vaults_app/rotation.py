@@ -7,7 +7,7 @@ Only the data keys are rewrapped: no secret field is decrypted or re-encrypted.
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import crypto
@@ -84,11 +84,27 @@ def rotation_rewrap_batch(
                 item.kek_id = keyring.active
                 moved.append(item)
             if moved:
-                model.objects.bulk_update(moved, ["kek_id", "wrapped_dek"], batch_size=500)
+                _save_wraps(model, moved)
                 count_wraps(keyring.active, len(moved))
             result.rewrapped += len(moved)
             remaining -= len(items)
     return result
+
+
+def _save_wraps(model, items) -> None:
+    """One parameterized UPDATE per row, sent as a batch: several times faster than
+    bulk_update's CASE expression on large batches."""
+    meta = model._meta
+    pk, kek, wrapped = meta.pk, meta.get_field("kek_id"), meta.get_field("wrapped_dek")
+    sql = (f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {connection.ops.quote_name(kek.column)} = %s, "
+           f"{connection.ops.quote_name(wrapped.column)} = %s WHERE {connection.ops.quote_name(pk.column)} = %s")
+    rows = [
+        (item.kek_id, wrapped.get_db_prep_value(item.wrapped_dek, connection),
+         pk.get_db_prep_value(item.pk, connection))
+        for item in items
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 class KeyStillInUse(Exception):
