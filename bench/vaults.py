@@ -48,8 +48,11 @@ def crypto_benchmarks(runs: int) -> dict:
     from vaults_app.crypto import ItemContext
 
     kek = AESGCM(os.urandom(32))
-    ctx = ItemContext(team_id="8a1f0b4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", vault_id="1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
-                      item_id="9f8e7d6c-5b4a-4c3d-9e2f-1a0b9c8d7e6f")
+    ctx = ItemContext(
+        team_id="8a1f0b4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
+        vault_id="1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+        item_id="9f8e7d6c-5b4a-4c3d-9e2f-1a0b9c8d7e6f",
+    )
     dek = crypto.new_data_key()
     wrapped = crypto.wrap_data_key(kek, dek, ctx)
     blob = crypto.seal_field(dek, ctx, "password", "correct horse battery staple")
@@ -60,7 +63,11 @@ def crypto_benchmarks(runs: int) -> dict:
     def seal_once():
         new = crypto.new_data_key()
         crypto.wrap_data_key(kek, new, ctx)
-        crypto.seal_fields(new, ctx, {"password": "correct horse battery staple", "mfa_secret": "JBSWY3DPEHPK3PXP" * 2})
+        crypto.seal_fields(
+            new,
+            ctx,
+            {"password": "correct horse battery staple", "mfa_secret": "JBSWY3DPEHPK3PXP" * 2},
+        )
 
     return {"open (crypto)": timed_us(open_once, runs), "seal (crypto)": timed_us(seal_once, runs)}
 
@@ -107,14 +114,21 @@ def rotation_benchmark(vault, items: int) -> dict:
     old = vault_keyring()
 
     # The crypto alone: rewrap every data key in memory.
-    rows = list(VaultCredential.objects.select_related("vault").only("id", "vault__team_id", "vault_id",
-                                                                       "schema_version", "wrapped_dek"))
+    rows = list(
+        VaultCredential.objects.select_related("vault").only(
+            "id", "vault__team_id", "vault_id", "schema_version", "wrapped_dek"
+        )
+    )
     new_kek = old.with_new_active_key()
     new_aead = new_kek.aead(new_kek.active)
     t0 = time.perf_counter()
     for row in rows:
-        crypto.rewrap_data_key(old.aead(old.active), new_aead, bytes(row.wrapped_dek),
-                               item_context(row, row.vault.team_id))
+        crypto.rewrap_data_key(
+            old.aead(old.active),
+            new_aead,
+            bytes(row.wrapped_dek),
+            item_context(row, row.vault.team_id),
+        )
     crypto_s = time.perf_counter() - t0
 
     out = io.StringIO()
@@ -142,7 +156,9 @@ def main() -> int:
     args = parser.parse_args()
 
     keyring_dir = tempfile.mkdtemp(prefix="periscope-bench-keyring-")
-    tmp = common.bootstrap_django(PERISCOPE_VAULT_KEYRING_FILE=str(Path(keyring_dir) / "vault-keyring.json"))
+    tmp = common.bootstrap_django(
+        PERISCOPE_VAULT_KEYRING_FILE=str(Path(keyring_dir) / "vault-keyring.json")
+    )
     try:
         from django.core.management import call_command
 
@@ -163,29 +179,54 @@ def main() -> int:
         common.cleanup(Path(keyring_dir))
 
     summaries = {name: common.summary(values) for name, values in samples.items()}
-    print(f"\nVault crypto, {args.runs} runs each (microseconds; goal: p50 under {GOAL_OPEN_SEAL_P50_US:.0f})\n")
+    print(
+        f"\nVault crypto, {args.runs} runs each (microseconds; goal: p50 under {GOAL_OPEN_SEAL_P50_US:.0f})\n"
+    )
     common.print_table(
         ["operation", "p50 µs", "p95 µs", "min µs", "max µs", "goal met"],
-        [[name, s["p50"], s["p95"], s["min"], s["max"], "yes" if s["p50"] < GOAL_OPEN_SEAL_P50_US else "NO"]
-         for name, s in summaries.items()],
+        [
+            [
+                name,
+                s["p50"],
+                s["p95"],
+                s["min"],
+                s["max"],
+                "yes" if s["p50"] < GOAL_OPEN_SEAL_P50_US else "NO",
+            ]
+            for name, s in summaries.items()
+        ],
     )
     print(f"\nKey rotation of {rotation['items']:,} items (SQLite, batches of 500)\n")
     common.print_table(
         ["what", "seconds", "items/s", "goal"],
         [
-            ["rotate_vault_keys, end to end", rotation["rotation_s"], rotation["items_per_s"],
-             f">= {GOAL_ROTATION_ITEMS_PER_S:,.0f}/s: {'met' if rotation['items_per_s'] >= GOAL_ROTATION_ITEMS_PER_S else 'MISSED'}"],
-            ["rewrap crypto only (in memory)", rotation["rewrap_crypto_only_s"],
-             rotation["rewrap_crypto_items_per_s"], ""],
+            [
+                "rotate_vault_keys, end to end",
+                rotation["rotation_s"],
+                rotation["items_per_s"],
+                f">= {GOAL_ROTATION_ITEMS_PER_S:,.0f}/s: {'met' if rotation['items_per_s'] >= GOAL_ROTATION_ITEMS_PER_S else 'MISSED'}",
+            ],
+            [
+                "rewrap crypto only (in memory)",
+                rotation["rewrap_crypto_only_s"],
+                rotation["rewrap_crypto_items_per_s"],
+                "",
+            ],
         ],
     )
-    common.write_results("vaults", {
-        **common.environment(),
-        "parameters": {"runs": args.runs, "items": args.items, "batch_size": 500},
-        "goals": {"open_seal_p50_us": GOAL_OPEN_SEAL_P50_US, "rotation_items_per_s": GOAL_ROTATION_ITEMS_PER_S},
-        "summaries_us": summaries,
-        "rotation": rotation,
-    })
+    common.write_results(
+        "vaults",
+        {
+            **common.environment(),
+            "parameters": {"runs": args.runs, "items": args.items, "batch_size": 500},
+            "goals": {
+                "open_seal_p50_us": GOAL_OPEN_SEAL_P50_US,
+                "rotation_items_per_s": GOAL_ROTATION_ITEMS_PER_S,
+            },
+            "summaries_us": summaries,
+            "rotation": rotation,
+        },
+    )
     return 0
 
 

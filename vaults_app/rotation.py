@@ -96,11 +96,16 @@ def _save_wraps(model, items) -> None:
     bulk_update's CASE expression on large batches."""
     meta = model._meta
     pk, kek, wrapped = meta.pk, meta.get_field("kek_id"), meta.get_field("wrapped_dek")
-    sql = (f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {connection.ops.quote_name(kek.column)} = %s, "
-           f"{connection.ops.quote_name(wrapped.column)} = %s WHERE {connection.ops.quote_name(pk.column)} = %s")
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET {connection.ops.quote_name(kek.column)} = %s, "
+        f"{connection.ops.quote_name(wrapped.column)} = %s WHERE {connection.ops.quote_name(pk.column)} = %s"
+    )
     rows = [
-        (item.kek_id, wrapped.get_db_prep_value(item.wrapped_dek, connection),
-         pk.get_db_prep_value(item.pk, connection))
+        (
+            item.kek_id,
+            wrapped.get_db_prep_value(item.wrapped_dek, connection),
+            pk.get_db_prep_value(item.pk, connection),
+        )
         for item in items
     ]
     with connection.cursor() as cursor:

@@ -457,3 +457,27 @@ def test_success_bodies_never_carry_a_detail_key(manager, revealer, vault_id):
         body = response.json()
         assert response.status_code == 200
         assert not (isinstance(body, dict) and "detail" in body), json.dumps(body)
+
+
+def test_the_openapi_schema_lists_the_vault_routes(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for path in (
+        "/api/vaults/create",
+        "/api/vaults/",
+        "/api/vaults/{vault_id}",
+        "/api/vaults/{vault_id}/credentials",
+        "/api/vaults/{vault_id}/card",
+    ):
+        assert path in paths
+
+
+def test_the_docs_list_every_placeholder():
+    from pathlib import Path
+
+    from vaults_app.placeholders import FORM_FILL_KEYS, PLACEHOLDERS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "vaults.md").read_text()
+    for placeholder in PLACEHOLDERS:
+        assert f"| `{placeholder.value}` |" in docs, placeholder.value
+    for key in FORM_FILL_KEYS:
+        assert f"`{key}`" in docs, key

@@ -327,3 +327,13 @@ def test_audit_rows_match_decryptions_over_random_uses_and_reveals(team, owner, 
     assert ok == len(opened) > 0
     assert VaultAuditEvent.objects.filter(outcome="denied").count() == 200 - ok > 0
     assert _verify() == (VaultAuditEvent.objects.count(), [])
+
+
+def test_deleting_a_team_takes_its_vaults_and_their_audit_chain_with_it(team, owner_actor, vault):
+    from vaults_app.models import Vault
+
+    assert VaultAuditEvent.objects.filter(team=team).exists()
+    team.delete()
+    assert not Vault.objects.exists() and not VaultAuditEvent.objects.exists()
+    assert not VaultAuditHead.objects.exists()
+    assert _verify() == (0, [])

@@ -350,3 +350,28 @@ def test_sealed_pages_say_how_to_unseal_and_show_nothing(client, owner, acme, ke
     response = client.post(url_for("create", acme), {"name": "x"}, follow=True)
     assert "Vaults are sealed" in response.content.decode() and row_counts() == before
     assert Team.objects.count() == 1
+
+
+def test_the_django_admin_shows_vault_metadata_read_only(client, django_user_model, acme):
+    admin = django_user_model.objects.create_superuser(username="root", password=PASSWORD, email="")
+    client.force_login(admin)
+    for model in (
+        "vault",
+        "vaultcredential",
+        "vaultcard",
+        "vaultkey",
+        "vaultauditevent",
+        "vaultteamsettings",
+    ):
+        page = client.get(f"/admin/vaults_app/{model}/")
+        assert page.status_code == 200, model
+        assert not find_leaks(CANARY, page.content) and NUMBER not in page.content.decode()
+    login = VaultCredential.objects.get()
+    detail = client.get(f"/admin/vaults_app/vaultcredential/{login.pk}/change/")
+    assert detail.status_code == 200 and not find_leaks(CANARY, detail.content)
+    assert (
+        client.post(
+            f"/admin/vaults_app/vault/{acme['vault_id']}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
