@@ -164,7 +164,7 @@ def test_viewers_see_sites_and_usernames_only(client, team, acme, django_user_mo
     page = client.get(url_for("detail", acme)).content.decode()
     assert "example.com" in page and "acme-user" in page
     assert (
-        NUMBER[-4:] not in page
+        f"•••• {NUMBER[-4:]}" not in page
         and "Last used" not in page
         and "Reveal" not in page
         and "Payment card" not in page
@@ -173,7 +173,7 @@ def test_viewers_see_sites_and_usernames_only(client, team, acme, django_user_mo
     member.force_login(user_with_role(django_user_model, team, Role.MEMBER))
     page = member.get(url_for("detail", acme)).content.decode()
     assert (
-        NUMBER[-4:] in page
+        f"•••• {NUMBER[-4:]}" in page
         and "Last used" in page
         and "Reveal" not in page
         and "Add a login" not in page
