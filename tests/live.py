@@ -1,6 +1,7 @@
 """A real ASGI server (uvicorn) with an embedded browser worker, in a background thread."""
 
 import asyncio
+import concurrent.futures
 import socket
 import threading
 import time
@@ -65,8 +66,13 @@ class LiveServer:
 
     def call(self, coro_factory, timeout: float = 30):
         """Run a coroutine on the server's loop (e.g. to inspect the worker) and return its result."""
+        return self.submit(coro_factory).result(timeout)
+
+    def submit(self, coro_factory) -> concurrent.futures.Future:
+        """Start a coroutine on the server's loop without waiting for it (await it from another
+        loop with asyncio.wrap_future, which leaves that loop free meanwhile)."""
         assert self._loop
-        return asyncio.run_coroutine_threadsafe(coro_factory(), self._loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro_factory(), self._loop)
 
     def stop(self) -> None:
         if self._server and self._loop and self._thread.is_alive():
