@@ -6,6 +6,8 @@ import socket
 import threading
 import time
 
+from channels.layers import channel_layers
+
 from sessions_app.embedded import EmbeddedServer
 from sessions_app.worker.runner import Worker
 
@@ -50,6 +52,9 @@ class LiveServer:
             self._loop.close()
 
     async def _main(self) -> None:
+        # A fresh channel layer for this server's loop, as a new process would have: a Redis
+        # layer remembers the event loop of its receivers, and the last server's is gone.
+        channel_layers.backends = {}
         self._server = EmbeddedServer(port=self.port, worker=self.worker)
         task = asyncio.ensure_future(self._server.run())
         started = asyncio.ensure_future(self._server.started.wait())
