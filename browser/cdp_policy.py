@@ -15,7 +15,11 @@ from typing import Any
 from .url_policy import navigation_refusal
 
 # Chromium's filter when a client gives none: everything but the browser and tab targets.
-DEFAULT_FILTER: list[dict[str, Any]] = [{"type": "browser", "exclude": True}, {"type": "tab", "exclude": True}, {}]
+DEFAULT_FILTER: list[dict[str, Any]] = [
+    {"type": "browser", "exclude": True},
+    {"type": "tab", "exclude": True},
+    {},
+]
 
 # What auto-attach at the browser level reaches: top-level targets. Frames and workers of a page
 # are reached through the page's own auto-attach.
@@ -36,7 +40,7 @@ REFUSED_DOMAINS = {
 # Single methods refused inside the session's targets.
 REFUSED_IN_SESSIONS = {
     "DOM.setFileInputFiles": "it reads files from the server's disk; send the files' contents instead "
-                             "(Playwright does when connect_over_cdp is not told is_local)",
+    "(Playwright does when connect_over_cdp is not told is_local)",
     "Memory.getBrowserSamplingProfile": f"it profiles the whole browser, {SHARED}",
     "Memory.getAllTimeSamplingProfile": f"it profiles the whole browser, {SHARED}",
     "Memory.simulatePressureNotification": f"it acts on the whole browser, {SHARED}",
@@ -56,7 +60,11 @@ REFUSED_IN_SESSIONS = {
 ANSWERED_WITHOUT_EFFECT = frozenset({"Browser.setDownloadBehavior", "Page.setDownloadBehavior"})
 
 # Methods that carry a URL the browser would open.
-URL_METHODS = {"Page.navigate": "url", "Target.createTarget": "url", "Network.loadNetworkResource": "url"}
+URL_METHODS = {
+    "Page.navigate": "url",
+    "Target.createTarget": "url",
+    "Network.loadNetworkResource": "url",
+}
 
 
 class Refused(Exception):
@@ -81,7 +89,9 @@ def checked_filter(method: str, value: Any) -> list[dict[str, Any]] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("type", ""), str) and isinstance(e.get("exclude", False), bool)
+        isinstance(e, dict)
+        and isinstance(e.get("type", ""), str)
+        and isinstance(e.get("exclude", False), bool)
         for e in value
     ):
         raise Refused(method, "filter must be a list of {type, exclude} objects")

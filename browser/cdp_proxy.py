@@ -107,7 +107,13 @@ class Route:
 
 
 class CdpBridge:
-    def __init__(self, session: SessionContext, *, output: Callable[[str], None], ended: Callable[[str], None]):
+    def __init__(
+        self,
+        session: SessionContext,
+        *,
+        output: Callable[[str], None],
+        ended: Callable[[str], None],
+    ):
         self.session = session
         self.context_id = ""
         self.closed = False
@@ -119,14 +125,22 @@ class CdpBridge:
         self._clients: dict[str, Route | Level] = {}  # by client session id
         self.root = Level(sid=None)
         self._levels: list[Level] = [self.root]
-        self._queue: asyncio.Queue[tuple[Route | Level, str | None, int, str, dict[str, Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Route | Level, str | None, int, str, dict[str, Any]]] = (
+            asyncio.Queue()
+        )
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self._wrapper_ids = itertools.count(-1, -1)
         self._attach_infos: dict[str, dict[str, Any]] = {}
         self._detached_early: set[str] = set()
-        self._browser_info = {"targetId": _new_id(), "type": "browser", "title": "", "url": "", "attached": True,
-                              "canAccessOpener": False}
+        self._browser_info = {
+            "targetId": _new_id(),
+            "type": "browser",
+            "title": "",
+            "url": "",
+            "attached": True,
+            "canAccessOpener": False,
+        }
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -136,7 +150,9 @@ class CdpBridge:
         pages = self.session.tabs or [self.session.page]
         probe = await context.new_cdp_session(pages[0])
         try:
-            self.context_id = (await probe.send("Target.getTargetInfo"))["targetInfo"]["browserContextId"]
+            self.context_id = (await probe.send("Target.getTargetInfo"))["targetInfo"][
+                "browserContextId"
+            ]
         finally:
             with contextlib.suppress(PlaywrightError):
                 await probe.detach()
@@ -162,9 +178,16 @@ class CdpBridge:
             return
         tops = [r.real_sid for r in self._routes.values() if r.parent is None]
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.gather(
-                *(self._cdp.send("Target.detachFromTarget", {"sessionId": sid}) for sid in tops),
-                return_exceptions=True), 5)
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        self._cdp.send("Target.detachFromTarget", {"sessionId": sid})
+                        for sid in tops
+                    ),
+                    return_exceptions=True,
+                ),
+                5,
+            )
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._cdp.detach(), 5)
 
@@ -212,7 +235,9 @@ class CdpBridge:
         msg_id, method = message.get("id"), message.get("method")
         sid = message.pop("sessionId", None)
         if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not isinstance(method, str):
-            return self._error(sid, None, -32600, "Message must have integer 'id' and string 'method' properties")
+            return self._error(
+                sid, None, -32600, "Message must have integer 'id' and string 'method' properties"
+            )
         params = message.setdefault("params", {})
         if not isinstance(params, dict):
             return self._error(sid, msg_id, -32602, "Invalid parameters: params must be an object")
@@ -221,21 +246,33 @@ class CdpBridge:
             return self._error(sid, msg_id, *NO_SESSION)
         if isinstance(caller, Level) or self._browser_wide(method, params):
             if self._queue.qsize() >= MAX_QUEUED:
-                return self._error(sid, msg_id, -32000, "Too many browser-level commands in flight; wait for answers")
+                return self._error(
+                    sid,
+                    msg_id,
+                    -32000,
+                    "Too many browser-level commands in flight; wait for answers",
+                )
             self._queue.put_nowait((caller, sid, msg_id, method, params))
             return None
         try:
             check_in_session(method, params, self.context_id)
             if method == "Page.close" and self._last_tab(caller.target_id):
-                raise Refused(method, "a session keeps at least one tab; stop the session through the API")
+                raise Refused(
+                    method, "a session keeps at least one tab; stop the session through the API"
+                )
         except Refused as refused:
             return self._error(sid, msg_id, refused.code, str(refused))
         if method in ANSWERED_WITHOUT_EFFECT:
             return self._reply(sid, msg_id, {})
         if method == "Target.setAutoAttach":
             if params.get("autoAttach") and params.get("flatten") is not True:
-                return self._error(sid, msg_id, -32000, "Target.setAutoAttach: this endpoint serves flattened "
-                                                        "sessions only; pass flatten: true")
+                return self._error(
+                    sid,
+                    msg_id,
+                    -32000,
+                    "Target.setAutoAttach: this endpoint serves flattened "
+                    "sessions only; pass flatten: true",
+                )
             message["params"] = {**params, "flatten": False}
         self._send_down(caller, _dumps(message), sid, msg_id)
         return None
@@ -244,7 +281,9 @@ class CdpBridge:
     def _browser_wide(method: str, params: dict[str, Any]) -> bool:
         """Target and Browser commands inside a session act on the browser: emulated like at the
         top, except the two that stay inside the target."""
-        if method == "Target.setAutoAttach" or (method == "Target.getTargetInfo" and not params.get("targetId")):
+        if method == "Target.setAutoAttach" or (
+            method == "Target.getTargetInfo" and not params.get("targetId")
+        ):
             return False
         if method == "Browser.getVersion":
             return False
@@ -252,19 +291,32 @@ class CdpBridge:
 
     # -- to and from the session's targets ---------------------------------------------------
 
-    def _send_down(self, route: Route, text: str, client_sid: str | None, client_id: int | None) -> None:
+    def _send_down(
+        self, route: Route, text: str, client_sid: str | None, client_id: int | None
+    ) -> None:
         """Wrap a message once per level of nesting, then send it through the browser session."""
         while route.parent is not None:
             wrapper_id = next(self._wrapper_ids)
             route.parent.wrappers[wrapper_id] = (client_sid, client_id)
-            text = _dumps({"id": wrapper_id, "method": "Target.sendMessageToTarget",
-                           "params": {"sessionId": route.real_sid, "message": text}})
+            text = _dumps(
+                {
+                    "id": wrapper_id,
+                    "method": "Target.sendMessageToTarget",
+                    "params": {"sessionId": route.real_sid, "message": text},
+                }
+            )
             route = route.parent
         assert self._cdp is not None
-        task = self._spawn(self._cdp.send("Target.sendMessageToTarget", {"sessionId": route.real_sid, "message": text}))
+        task = self._spawn(
+            self._cdp.send(
+                "Target.sendMessageToTarget", {"sessionId": route.real_sid, "message": text}
+            )
+        )
         task.add_done_callback(functools.partial(self._sent, client_sid, client_id))
 
-    def _sent(self, client_sid: str | None, client_id: int | None, task: asyncio.Future[Any]) -> None:
+    def _sent(
+        self, client_sid: str | None, client_id: int | None, task: asyncio.Future[Any]
+    ) -> None:
         if task.cancelled() or task.exception() is None or self.closed or client_id is None:
             return
         self._error(client_sid, client_id, *NO_SESSION)
@@ -292,9 +344,10 @@ class CdpBridge:
             self._target_seen(params.get("targetInfo") or {})
         elif method == "Target.targetDestroyed":
             self._target_gone(params.get("targetId"), "Target.targetDestroyed", params)
-        elif method == "Target.targetCrashed":
-            if params.get("targetId") in self.targets:
-                self._to_discoverers("Target.targetCrashed", params, self.targets[params["targetId"]]["type"])
+        elif method == "Target.targetCrashed" and params.get("targetId") in self.targets:
+            self._to_discoverers(
+                "Target.targetCrashed", params, self.targets[params["targetId"]].get("type", "")
+            )
 
     def _from_target(self, route: Route, text: str) -> None:
         if text.startswith('{"method":"Target.'):
@@ -327,16 +380,34 @@ class CdpBridge:
         real = params.get("sessionId")
         if not isinstance(real, str):
             return
-        if info.get("browserContextId") not in (None, self.context_id) or len(self._clients) >= MAX_SESSIONS:
-            self._send_down_internal(parent, {"method": "Target.detachFromTarget", "params": {"sessionId": real}})
+        if (
+            info.get("browserContextId") not in (None, self.context_id)
+            or len(self._clients) >= MAX_SESSIONS
+        ):
+            self._send_down_internal(
+                parent, {"method": "Target.detachFromTarget", "params": {"sessionId": real}}
+            )
             return
-        child = Route(client_sid=_new_id(), real_sid=real, target_id=str(info.get("targetId", "")),
-                      target_type=str(info.get("type", "")), parent=parent, reported_on=parent.client_sid)
+        child = Route(
+            client_sid=_new_id(),
+            real_sid=real,
+            target_id=str(info.get("targetId", "")),
+            target_type=str(info.get("type", "")),
+            parent=parent,
+            reported_on=parent.client_sid,
+        )
         parent.children[real] = child
         self._routes[real] = child
         self._clients[child.client_sid] = child
-        self._event(parent.client_sid, "Target.attachedToTarget", {
-            "sessionId": child.client_sid, "targetInfo": info, "waitingForDebugger": bool(params.get("waitingForDebugger"))})
+        self._event(
+            parent.client_sid,
+            "Target.attachedToTarget",
+            {
+                "sessionId": child.client_sid,
+                "targetInfo": info,
+                "waitingForDebugger": bool(params.get("waitingForDebugger")),
+            },
+        )
 
     def _send_down_internal(self, route: Route, message: dict[str, Any]) -> None:
         """A command of the bridge's own, inside a client session (its answer is swallowed)."""
@@ -356,8 +427,11 @@ class CdpBridge:
         if route.auto_from is not None:
             route.auto_from.auto.pop(route.target_id, None)
         if route.reported_on is None or route.reported_on in self._clients:
-            self._event(route.reported_on, "Target.detachedFromTarget",
-                        {"sessionId": route.client_sid, "targetId": route.target_id})
+            self._event(
+                route.reported_on,
+                "Target.detachedFromTarget",
+                {"sessionId": route.client_sid, "targetId": route.target_id},
+            )
 
     # -- the session's targets ---------------------------------------------------------------
 
@@ -367,10 +441,17 @@ class CdpBridge:
         target_id = info["targetId"]
         new = target_id not in self.targets
         self.targets[target_id] = info
-        self._to_discoverers("Target.targetCreated" if new else "Target.targetInfoChanged", {"targetInfo": info},
-                             info.get("type", ""))
+        self._to_discoverers(
+            "Target.targetCreated" if new else "Target.targetInfoChanged",
+            {"targetInfo": info},
+            info.get("type", ""),
+        )
         for level in self._levels:
-            if level.auto_attach and target_id not in level.auto and self._auto_eligible(level, info):
+            if (
+                level.auto_attach
+                and target_id not in level.auto
+                and self._auto_eligible(level, info)
+            ):
                 self._auto_attach(level, info)
 
     def _target_gone(self, target_id: Any, method: str, params: dict[str, Any]) -> None:
@@ -386,7 +467,11 @@ class CdpBridge:
     @staticmethod
     def _auto_eligible(level: Level, info: dict[str, Any]) -> bool:
         kind = info.get("type", "")
-        return kind in ROOT_TARGET_TYPES and not info.get("subtype") and filter_matches(level.attach_filter, kind)
+        return (
+            kind in ROOT_TARGET_TYPES
+            and not info.get("subtype")
+            and filter_matches(level.attach_filter, kind)
+        )
 
     def _auto_attach(self, level: Level, info: dict[str, Any]) -> asyncio.Future["Route | None"]:
         target_id = info["targetId"]
@@ -403,27 +488,55 @@ class CdpBridge:
             attach.add_done_callback(forget_failed)
         return attach
 
-    async def _attach(self, target_id: str, *, reported_on: str | None, auto_from: Level | None = None) -> Route | None:
+    async def _attach(
+        self, target_id: str, *, reported_on: str | None, auto_from: Level | None = None
+    ) -> Route | None:
         if len(self._clients) >= MAX_SESSIONS:
-            raise Refused("Target.attachToTarget", f"a connection may hold at most {MAX_SESSIONS} sessions")
-        real = (await self._send("Target.attachToTarget", {"targetId": target_id, "flatten": False}))["sessionId"]
-        info = self._attach_infos.pop(real, None) or self.targets.get(target_id) or {"targetId": target_id}
+            raise Refused(
+                "Target.attachToTarget", f"a connection may hold at most {MAX_SESSIONS} sessions"
+            )
+        real = (
+            await self._send("Target.attachToTarget", {"targetId": target_id, "flatten": False})
+        )["sessionId"]
+        info = (
+            self._attach_infos.pop(real, None)
+            or self.targets.get(target_id)
+            or {"targetId": target_id}
+        )
         if self.closed or real in self._detached_early:
             self._detached_early.discard(real)
             return None
-        route = Route(client_sid=_new_id(), real_sid=real, target_id=target_id, target_type=str(info.get("type", "")),
-                      parent=None, reported_on=reported_on, auto_from=auto_from)
+        route = Route(
+            client_sid=_new_id(),
+            real_sid=real,
+            target_id=target_id,
+            target_type=str(info.get("type", "")),
+            parent=None,
+            reported_on=reported_on,
+            auto_from=auto_from,
+        )
         self._routes[real] = route
         self._clients[route.client_sid] = route
-        self._event(reported_on, "Target.attachedToTarget",
-                    {"sessionId": route.client_sid, "targetInfo": {**info, "attached": True}, "waitingForDebugger": False})
+        self._event(
+            reported_on,
+            "Target.attachedToTarget",
+            {
+                "sessionId": route.client_sid,
+                "targetInfo": {**info, "attached": True},
+                "waitingForDebugger": False,
+            },
+        )
         return route
 
     def _last_tab(self, target_id: str) -> bool:
         info = self.targets.get(target_id)
         if info is None or info.get("type") not in ("page", "tab") or info.get("subtype"):
             return False
-        same = [t for t in self.targets.values() if t.get("type") == info["type"] and not t.get("subtype")]
+        same = [
+            t
+            for t in self.targets.values()
+            if t.get("type") == info["type"] and not t.get("subtype")
+        ]
         return len(same) <= 1
 
     async def _require_ours(self, method: str, target_id: Any) -> dict[str, Any]:
@@ -464,8 +577,14 @@ class CdpBridge:
                 if result is not _NO_REPLY:
                     self._reply(sid, msg_id, result)
 
-    async def _root(self, caller: Route | Level, sid: str | None, msg_id: int, method: str,
-                    params: dict[str, Any]) -> Any:
+    async def _root(
+        self,
+        caller: Route | Level,
+        sid: str | None,
+        msg_id: int,
+        method: str,
+        params: dict[str, Any],
+    ) -> Any:
         check_everywhere(method, params, self.context_id)
         level = caller if isinstance(caller, Level) else None
         match method:
@@ -480,24 +599,38 @@ class CdpBridge:
                 # Downloads stay the worker's: saved in the session's own storage, whatever path
                 # the client names (a path on the client's machine means nothing here).
                 return {}
-            case "Browser.grantPermissions" | "Browser.resetPermissions" | "Browser.setPermission" \
-                    | "Browser.cancelDownload":
+            case (
+                "Browser.grantPermissions"
+                | "Browser.resetPermissions"
+                | "Browser.setPermission"
+                | "Browser.cancelDownload"
+            ):
                 return await self._send(method, {**params, "browserContextId": self.context_id})
             case "Browser.getWindowForTarget":
-                target_id = params.get("targetId") or (caller.target_id if isinstance(caller, Route) else None)
+                target_id = params.get("targetId") or (
+                    caller.target_id if isinstance(caller, Route) else None
+                )
                 await self._require_ours(method, target_id)
                 return await self._send(method, {"targetId": target_id})
             case "Browser.getWindowBounds" | "Browser.setWindowBounds":
                 await self._require_window(method, params.get("windowId"))
                 return await self._send(method, params)
-            case "Storage.getCookies" | "Storage.setCookies" | "Storage.clearCookies" if level is not None:
+            case "Storage.getCookies" | "Storage.setCookies" | "Storage.clearCookies" if (
+                level is not None
+            ):
                 return await self._send(method, {**params, "browserContextId": self.context_id})
             case "Target.getBrowserContexts":
                 # The session's context is the client's default one; it has no others.
                 return {"browserContextIds": []}
             case "Target.getTargets":
                 wanted = checked_filter(method, params.get("filter"))
-                return {"targetInfos": [t for t in self.targets.values() if filter_matches(wanted, t.get("type", ""))]}
+                return {
+                    "targetInfos": [
+                        t
+                        for t in self.targets.values()
+                        if filter_matches(wanted, t.get("type", ""))
+                    ]
+                }
             case "Target.getTargetInfo":
                 if not params.get("targetId"):
                     return {"targetInfo": self._browser_info}
@@ -509,7 +642,9 @@ class CdpBridge:
                 return await self._set_auto_attach(level, method, params)
             case "Target.attachToTarget":
                 if params.get("flatten") is not True:
-                    raise Refused(method, "this endpoint serves flattened sessions only; pass flatten: true")
+                    raise Refused(
+                        method, "this endpoint serves flattened sessions only; pass flatten: true"
+                    )
                 await self._require_ours(method, params.get("targetId"))
                 route = await self._attach(params["targetId"], reported_on=sid)
                 if route is None:
@@ -519,8 +654,15 @@ class CdpBridge:
                 alias = Level(sid=_new_id())
                 self._levels.append(alias)
                 self._clients[alias.sid] = alias
-                self._event(sid, "Target.attachedToTarget",
-                            {"sessionId": alias.sid, "targetInfo": self._browser_info, "waitingForDebugger": False})
+                self._event(
+                    sid,
+                    "Target.attachedToTarget",
+                    {
+                        "sessionId": alias.sid,
+                        "targetInfo": self._browser_info,
+                        "waitingForDebugger": False,
+                    },
+                )
                 return {"sessionId": alias.sid}
             case "Target.detachFromTarget":
                 return await self._detach(method, params)
@@ -529,7 +671,9 @@ class CdpBridge:
             case "Target.closeTarget":
                 await self._require_ours(method, params.get("targetId"))
                 if self._last_tab(params["targetId"]):
-                    raise Refused(method, "a session keeps at least one tab; stop the session through the API")
+                    raise Refused(
+                        method, "a session keeps at least one tab; stop the session through the API"
+                    )
                 return await self._send(method, {"targetId": params["targetId"]})
             case "Target.activateTarget":
                 await self._require_ours(method, params.get("targetId"))
@@ -548,24 +692,33 @@ class CdpBridge:
                     self._event(level.sid, "Target.targetCreated", {"targetInfo": info})
         return {}
 
-    async def _set_auto_attach(self, level: Level, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def _set_auto_attach(
+        self, level: Level, method: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         wanted = checked_filter(method, params.get("filter"))
         if not params.get("autoAttach"):
             level.auto_attach = False
             return {}
         if params.get("flatten") is not True:
-            raise Refused(method, "this endpoint serves flattened sessions only; pass flatten: true")
+            raise Refused(
+                method, "this endpoint serves flattened sessions only; pass flatten: true"
+            )
         level.auto_attach, level.attach_filter = True, wanted
         # As Chromium does: every matching target is attached before the answer.
-        attaching = [self._auto_attach(level, info) for info in list(self.targets.values())
-                     if self._auto_eligible(level, info)]
+        attaching = [
+            self._auto_attach(level, info)
+            for info in list(self.targets.values())
+            if self._auto_eligible(level, info)
+        ]
         await asyncio.gather(*attaching, return_exceptions=True)
         return {}
 
     async def _detach(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         client = self._clients.get(params.get("sessionId")) if params.get("sessionId") else None
         if client is None and params.get("targetId"):
-            client = next((r for r in self._routes.values() if r.target_id == params["targetId"]), None)
+            client = next(
+                (r for r in self._routes.values() if r.target_id == params["targetId"]), None
+            )
         if isinstance(client, Level) and client is not self.root:
             self._levels.remove(client)
             self._clients.pop(client.sid, None)
@@ -578,22 +731,29 @@ class CdpBridge:
             with contextlib.suppress(PlaywrightError):
                 await self._send(method, {"sessionId": client.real_sid})
         else:
-            self._send_down_internal(client.parent, {"method": method, "params": {"sessionId": client.real_sid}})
+            self._send_down_internal(
+                client.parent, {"method": method, "params": {"sessionId": client.real_sid}}
+            )
         return {}
 
     async def _create_target(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         cap = getattr(getattr(self.session, "limits", None), "max_tabs", None)
         if cap and len(self.session.tabs) >= cap:
             raise Refused(method, f"this session may have at most {cap} tabs")
-        target_id = (await self._send(method, {**params, "browserContextId": self.context_id}))["targetId"]
+        target_id = (await self._send(method, {**params, "browserContextId": self.context_id}))[
+            "targetId"
+        ]
         if target_id not in self.targets:
             info = (await self._send("Target.getTargetInfo", {"targetId": target_id}))["targetInfo"]
             self._target_seen(info)
         info = self.targets.get(target_id)
         if info is not None:
             # A client that auto-attaches hears of the new page before the answer (Playwright needs it).
-            attaching = [self._auto_attach(level, info) for level in self._levels
-                         if level.auto_attach and self._auto_eligible(level, info)]
+            attaching = [
+                self._auto_attach(level, info)
+                for level in self._levels
+                if level.auto_attach and self._auto_eligible(level, info)
+            ]
             await asyncio.gather(*attaching, return_exceptions=True)
         return {"targetId": target_id}
 
@@ -602,6 +762,10 @@ class CdpBridge:
         for target_id, info in list(self.targets.items()):
             if info.get("type") == "page" and not info.get("subtype"):
                 with contextlib.suppress(PlaywrightError):
-                    windows.add((await self._send("Browser.getWindowForTarget", {"targetId": target_id}))["windowId"])
+                    windows.add(
+                        (await self._send("Browser.getWindowForTarget", {"targetId": target_id}))[
+                            "windowId"
+                        ]
+                    )
         if window_id not in windows:
             raise Refused(method, "that window holds none of this session's tabs")
