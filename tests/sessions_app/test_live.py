@@ -103,7 +103,7 @@ def test_a_slow_watcher_does_not_delay_a_fast_one(api, live, site, owner):
     # An animating page: the screencast sends frames continuously.
     in_page(live, session, "setInterval(() => { document.body.style.background = "
                            "`hsl(${Date.now() % 360}, 60%, 60%)` }, 16)")
-    slow = console_socket(live, f"/ws/sessions/{session}/", owner)  # never reads
+    slow = console_socket(live, f"/ws/sessions/{session}/", owner, read=False)  # never reads
     fast = console_socket(live, f"/ws/sessions/{session}/", owner)
     fast.pump(4.0)
     assert len(fast.frames) >= 20
