@@ -133,6 +133,9 @@ class CdpBridge:
         self._wrapper_ids = itertools.count(-1, -1)
         self._attach_infos: dict[str, dict[str, Any]] = {}
         self._detached_early: set[str] = set()
+        # The session's tabs in the API's order (tab 0 first): clients list pages in the order
+        # they are attached, and notte-sdk takes pages[0] as the session's page.
+        self._tab_order: list[str] = []
         self._browser_info = {
             "targetId": _new_id(),
             "type": "browser",
@@ -147,15 +150,15 @@ class CdpBridge:
     async def start(self) -> None:
         """Learn the session's context id, then follow target discovery (kept to that context)."""
         context = self.session.context
-        pages = self.session.tabs or [self.session.page]
-        probe = await context.new_cdp_session(pages[0])
-        try:
-            self.context_id = (await probe.send("Target.getTargetInfo"))["targetInfo"][
-                "browserContextId"
-            ]
-        finally:
-            with contextlib.suppress(PlaywrightError):
-                await probe.detach()
+        for page in self.session.tabs or [self.session.page]:
+            probe = await context.new_cdp_session(page)
+            try:
+                info = (await probe.send("Target.getTargetInfo"))["targetInfo"]
+            finally:
+                with contextlib.suppress(PlaywrightError):
+                    await probe.detach()
+            self.context_id = info["browserContextId"]
+            self._tab_order.append(info["targetId"])
         browser = context.browser
         if browser is None:
             raise RuntimeError("the session's context has no browser")
@@ -256,10 +259,6 @@ class CdpBridge:
             return None
         try:
             check_in_session(method, params, self.context_id)
-            if method == "Page.close" and self._last_tab(caller.target_id):
-                raise Refused(
-                    method, "a session keeps at least one tab; stop the session through the API"
-                )
         except Refused as refused:
             return self._error(sid, msg_id, refused.code, str(refused))
         if method in ANSWERED_WITHOUT_EFFECT:
@@ -454,6 +453,12 @@ class CdpBridge:
             ):
                 self._auto_attach(level, info)
 
+    def _in_tab_order(self) -> list[dict[str, Any]]:
+        known = {target_id: i for i, target_id in enumerate(self._tab_order)}
+        return sorted(
+            self.targets.values(), key=lambda info: known.get(info["targetId"], len(known))
+        )
+
     def _target_gone(self, target_id: Any, method: str, params: dict[str, Any]) -> None:
         info = self.targets.pop(target_id, None) if isinstance(target_id, str) else None
         if info is not None:
@@ -527,17 +532,6 @@ class CdpBridge:
             },
         )
         return route
-
-    def _last_tab(self, target_id: str) -> bool:
-        info = self.targets.get(target_id)
-        if info is None or info.get("type") not in ("page", "tab") or info.get("subtype"):
-            return False
-        same = [
-            t
-            for t in self.targets.values()
-            if t.get("type") == info["type"] and not t.get("subtype")
-        ]
-        return len(same) <= 1
 
     async def _require_ours(self, method: str, target_id: Any) -> dict[str, Any]:
         """A target the command names must be one of the session's (another session's answers
@@ -626,9 +620,7 @@ class CdpBridge:
                 wanted = checked_filter(method, params.get("filter"))
                 return {
                     "targetInfos": [
-                        t
-                        for t in self.targets.values()
-                        if filter_matches(wanted, t.get("type", ""))
+                        t for t in self._in_tab_order() if filter_matches(wanted, t.get("type", ""))
                     ]
                 }
             case "Target.getTargetInfo":
@@ -670,10 +662,6 @@ class CdpBridge:
                 return await self._create_target(method, params)
             case "Target.closeTarget":
                 await self._require_ours(method, params.get("targetId"))
-                if self._last_tab(params["targetId"]):
-                    raise Refused(
-                        method, "a session keeps at least one tab; stop the session through the API"
-                    )
                 return await self._send(method, {"targetId": params["targetId"]})
             case "Target.activateTarget":
                 await self._require_ours(method, params.get("targetId"))
@@ -687,7 +675,7 @@ class CdpBridge:
             return {}
         was, level.discover, level.discover_filter = level.discover, True, wanted
         if not was:
-            for info in list(self.targets.values()):
+            for info in self._in_tab_order():
                 if filter_matches(wanted, info.get("type", "")):
                     self._event(level.sid, "Target.targetCreated", {"targetInfo": info})
         return {}
@@ -704,13 +692,12 @@ class CdpBridge:
                 method, "this endpoint serves flattened sessions only; pass flatten: true"
             )
         level.auto_attach, level.attach_filter = True, wanted
-        # As Chromium does: every matching target is attached before the answer.
-        attaching = [
-            self._auto_attach(level, info)
-            for info in list(self.targets.values())
-            if self._auto_eligible(level, info)
-        ]
-        await asyncio.gather(*attaching, return_exceptions=True)
+        # As Chromium does: every matching target is attached before the answer, oldest first
+        # (clients list pages in the order they heard of them).
+        for info in self._in_tab_order():
+            if self._auto_eligible(level, info):
+                with contextlib.suppress(Exception):
+                    await self._auto_attach(level, info)
         return {}
 
     async def _detach(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
