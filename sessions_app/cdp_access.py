@@ -47,7 +47,9 @@ class CdpGrant:
 # -- the URL handed out --------------------------------------------------------------------------
 
 
-def cdp_token(session: BrowserSession, *, api_key: ApiKey | None = None, user: AbstractBaseUser | None = None) -> str:
+def cdp_token(
+    session: BrowserSession, *, api_key: ApiKey | None = None, user: AbstractBaseUser | None = None
+) -> str:
     latest_end = session.created_at.timestamp() + session.max_duration_minutes * 60
     payload: dict[str, Any] = {
         "s": str(session.id),
@@ -62,7 +64,11 @@ def cdp_token(session: BrowserSession, *, api_key: ApiKey | None = None, user: A
 
 
 def cdp_url(
-    session: BrowserSession, urls: PublicUrls, *, api_key: ApiKey | None = None, user: AbstractBaseUser | None = None
+    session: BrowserSession,
+    urls: PublicUrls,
+    *,
+    api_key: ApiKey | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> str:
     """`ws(s)://HOST/cdp/<id>`, with a token for whoever asked (none: send the API key instead)."""
     base = f"{urls.ws}/cdp/{session.id}"
@@ -79,7 +85,11 @@ def _token_payload(token: str) -> dict[str, Any] | None:
         data = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or not {"s", "t", "e"} <= set(data) or not isinstance(data["e"], int):
+    if (
+        not isinstance(data, dict)
+        or not {"s", "t", "e"} <= set(data)
+        or not isinstance(data["e"], int)
+    ):
         return None
     return data if data["e"] > time.time() else None
 
@@ -113,21 +123,35 @@ def cdp_grant(*, session_id: str, token: str, header_key: str) -> CdpGrant | Non
         if not _key_usable(key):
             return None
         api_key_touch(api_key=key)
-        session = BrowserSession.objects.filter(pk=pk, team_id=key.team_id).select_related("team").first()
-        grant = CdpGrant(session=session, api_key=key, user=None, via="api key") if session else None
+        session = (
+            BrowserSession.objects.filter(pk=pk, team_id=key.team_id).select_related("team").first()
+        )
+        grant = (
+            CdpGrant(session=session, api_key=key, user=None, via="api key") if session else None
+        )
     if grant is None or cdp_refusal(grant) is not None:
         return None
     return grant
 
 
 def _grant_for_token(pk: uuid.UUID, payload: dict[str, Any]) -> CdpGrant | None:
-    session = BrowserSession.objects.filter(pk=pk, team_id=payload["t"]).select_related("team").first()
+    session = (
+        BrowserSession.objects.filter(pk=pk, team_id=payload["t"]).select_related("team").first()
+    )
     if session is None:
         return None
     if "k" in payload:
         key = ApiKey.objects.filter(pk=payload["k"], team_id=session.team_id).first()
-        return CdpGrant(session=session, api_key=key, user=None, via="signed link") if _key_usable(key) else None
-    membership = Membership.objects.filter(team_id=session.team_id, user_id=payload.get("u")).select_related("user").first()
+        return (
+            CdpGrant(session=session, api_key=key, user=None, via="signed link")
+            if _key_usable(key)
+            else None
+        )
+    membership = (
+        Membership.objects.filter(team_id=session.team_id, user_id=payload.get("u"))
+        .select_related("user")
+        .first()
+    )
     if membership is None or not membership.can_operate:
         return None
     return CdpGrant(session=session, api_key=None, user=membership.user, via="signed link")
@@ -135,8 +159,16 @@ def _grant_for_token(pk: uuid.UUID, payload: dict[str, Any]) -> CdpGrant | None:
 
 def cdp_refusal(grant: CdpGrant) -> str | None:
     """Why an attached client must go now (None: it may stay): read again from the database."""
-    session = BrowserSession.objects.filter(pk=grant.session.pk).values("status", "worker_channel", "vault_filled_at").first()
-    if session is None or session["status"] != SessionStatus.ACTIVE or not session["worker_channel"]:
+    session = (
+        BrowserSession.objects.filter(pk=grant.session.pk)
+        .values("status", "worker_channel", "vault_filled_at")
+        .first()
+    )
+    if (
+        session is None
+        or session["status"] != SessionStatus.ACTIVE
+        or not session["worker_channel"]
+    ):
         return "the session ended"
     if grant.api_key is not None:
         key = ApiKey.objects.filter(pk=grant.api_key.pk, team_id=grant.session.team_id).first()
@@ -145,7 +177,9 @@ def cdp_refusal(grant: CdpGrant) -> str | None:
         if session["vault_filled_at"] is not None and not key.has_scope(Scope.VAULTS_REVEAL):
             return "vault secrets were filled in this session; only keys with the vaults.reveal scope may attach"
     else:
-        membership = Membership.objects.filter(team_id=grant.session.team_id, user=grant.user).first()
+        membership = Membership.objects.filter(
+            team_id=grant.session.team_id, user=grant.user
+        ).first()
         if membership is None or not membership.can_operate:
             return "you are no longer an operator of this team"
         if session["vault_filled_at"] is not None:
@@ -162,16 +196,28 @@ def _record(grant: CdpGrant, action: str, reason: str, data: dict[str, Any]) -> 
     if status is None:
         return  # deleted meanwhile
     SessionEvent.objects.create(session_id=session.pk, status=status, reason=reason[:300])
-    audit_record(team=session.team, action=action, actor_user=grant.user, actor_key=grant.api_key,
-                 target=f"session {session.id}", data=data)
+    audit_record(
+        team=session.team,
+        action=action,
+        actor_user=grant.user,
+        actor_key=grant.api_key,
+        target=f"session {session.id}",
+        data=data,
+    )
 
 
 @transaction.atomic
 def cdp_attach_record(*, grant: CdpGrant) -> None:
-    _record(grant, AuditAction.CDP_ATTACHED, f"CDP client attached ({grant.label})", {"via": grant.via})
+    _record(
+        grant, AuditAction.CDP_ATTACHED, f"CDP client attached ({grant.label})", {"via": grant.via}
+    )
 
 
 @transaction.atomic
 def cdp_detach_record(*, grant: CdpGrant, reason: str, seconds: float) -> None:
-    _record(grant, AuditAction.CDP_DETACHED, f"CDP client detached ({grant.label}): {reason}",
-            {"via": grant.via, "reason": reason[:200], "seconds": round(seconds, 1)})
+    _record(
+        grant,
+        AuditAction.CDP_DETACHED,
+        f"CDP client detached ({grant.label}): {reason}",
+        {"via": grant.via, "reason": reason[:200], "seconds": round(seconds, 1)},
+    )

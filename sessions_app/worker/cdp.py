@@ -121,12 +121,20 @@ class CdpHub:
         task.add_done_callback(self._tasks.discard)
 
     def count(self, session_id: str | None = None) -> int:
-        return sum(1 for a in self._attached.values() if session_id is None or a.session_id == session_id)
+        return sum(
+            1 for a in self._attached.values() if session_id is None or a.session_id == session_id
+        )
 
     async def open(self, session: SessionContext, *, team_id: str, channel: str) -> str:
         bridge_id = secrets.token_urlsafe(18)
-        outbox = Outbox(self.layer, channel, on_stuck=lambda reason: self._spawn(self.end(bridge_id, reason)))
-        bridge = CdpBridge(session, output=outbox.put, ended=lambda reason: self._spawn(self.end(bridge_id, reason)))
+        outbox = Outbox(
+            self.layer, channel, on_stuck=lambda reason: self._spawn(self.end(bridge_id, reason))
+        )
+        bridge = CdpBridge(
+            session,
+            output=outbox.put,
+            ended=lambda reason: self._spawn(self.end(bridge_id, reason)),
+        )
         await bridge.start()
         self._attached[bridge_id] = Attached(bridge_id, session.session_id, team_id, bridge, outbox)
         return bridge_id
@@ -134,8 +142,10 @@ class CdpHub:
     def _find(self, message: dict[str, Any]) -> Attached | None:
         """The bridge a consumer names, if it belongs to the session and team it names too."""
         attached = self._attached.get(message.get("bridge", ""))
-        if attached is None or attached.session_id != message.get("session_id") or attached.team_id != message.get(
-            "team_id"
+        if (
+            attached is None
+            or attached.session_id != message.get("session_id")
+            or attached.team_id != message.get("team_id")
         ):
             return None
         return attached

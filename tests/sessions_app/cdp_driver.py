@@ -23,8 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 class CdpDriver:
     def __init__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.sessions_app.cdp_driver"], cwd=ROOT, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "tests.sessions_app.cdp_driver"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def __call__(self, op: str, **args: Any) -> Any:
@@ -34,7 +38,9 @@ class CdpDriver:
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise DriverError(f"the driver died: {self.process.stderr.read() if self.process.stderr else ''}")
+            raise DriverError(
+                f"the driver died: {self.process.stderr.read() if self.process.stderr else ''}"
+            )
         answer = json.loads(line)
         if "error" in answer:
             raise DriverError(answer["error"])
@@ -69,7 +75,11 @@ def _main() -> None:
     browser = None
 
     def pages():
-        return [{"url": p.url, "title": p.title()} for p in browser.contexts[0].pages] if browser else []
+        return (
+            [{"url": p.url, "title": p.title()} for p in browser.contexts[0].pages]
+            if browser
+            else []
+        )
 
     def page(args):
         return browser.contexts[0].pages[args.get("page", 0)]
@@ -82,10 +92,14 @@ def _main() -> None:
                 _answer({"ok": None})
                 break
             if op == "connect":
-                browser = playwright.chromium.connect_over_cdp(args["url"], headers=args.get("headers"), timeout=20000)
+                browser = playwright.chromium.connect_over_cdp(
+                    args["url"], headers=args.get("headers"), timeout=20000
+                )
                 result: Any = {"contexts": len(browser.contexts), "pages": pages()}
             elif op == "pages":
-                browser.contexts[0].cookies()  # a round trip: the sync API hands over pending events
+                browser.contexts[
+                    0
+                ].cookies()  # a round trip: the sync API hands over pending events
                 result = {"contexts": len(browser.contexts), "pages": pages()}
             elif op == "click":
                 page(args).click(args["selector"], timeout=10000)

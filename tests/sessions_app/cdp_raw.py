@@ -17,20 +17,29 @@ class CdpError(Exception):
 
 class RawCdp:
     def __init__(self, url: str, headers: dict[str, str] | None = None):
-        self.ws: ClientConnection = connect(url, additional_headers=headers, max_size=None, open_timeout=20)
+        self.ws: ClientConnection = connect(
+            url, additional_headers=headers, max_size=None, open_timeout=20
+        )
         self.ids = itertools.count(1)
         self.received: list[dict[str, Any]] = []  # everything, in order
         self.texts: list[str] = []  # the same, as sent by the server
 
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
-             timeout: float = 15) -> dict[str, Any]:
+    def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        session: str | None = None,
+        timeout: float = 15,
+    ) -> dict[str, Any]:
         """The command's result; a CDP error raises CdpError."""
         msg_id = next(self.ids)
         message: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
         self.ws.send(json.dumps(message))
-        reply = self.until(lambda m: m.get("id") == msg_id and m.get("sessionId") == session, timeout)
+        reply = self.until(
+            lambda m: m.get("id") == msg_id and m.get("sessionId") == session, timeout
+        )
         if reply is None:
             raise TimeoutError(f"no answer to {method}")
         if "error" in reply:

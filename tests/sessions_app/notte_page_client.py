@@ -20,8 +20,12 @@ def main() -> None:
     with client.Session(headless=True) as session:
         page = session.page
         page.goto(url)
-        seen = {"session_id": session.session_id, "title": page.title(), "url": page.url,
-                "contexts": len(page.context.browser.contexts)}
+        seen = {
+            "session_id": session.session_id,
+            "title": page.title(),
+            "url": page.url,
+            "contexts": len(page.context.browser.contexts),
+        }
         seen["observed_url"] = session.observe().metadata.url
     sys.stdout.write(json.dumps(seen) + "\n")
 

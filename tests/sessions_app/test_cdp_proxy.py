@@ -80,9 +80,16 @@ def refused(url: str, headers: dict[str, str] | None = None) -> bool:
 
 def page_session(raw: RawCdp, target_id: str) -> str:
     """Auto-attach as Playwright does, and the client session id of the given page."""
-    raw.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True})
-    attached = raw.until(lambda m: m.get("method") == "Target.attachedToTarget"
-                         and m["params"]["targetInfo"]["targetId"] == target_id)
+    raw.send(
+        "Target.setAutoAttach",
+        {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": True},
+    )
+    attached = raw.until(
+        lambda m: (
+            m.get("method") == "Target.attachedToTarget"
+            and m["params"]["targetInfo"]["targetId"] == target_id
+        )
+    )
     assert attached, "the session's page is attached"
     return attached["params"]["sessionId"]
 
@@ -90,7 +97,9 @@ def page_session(raw: RawCdp, target_id: str) -> str:
 # -- what a client sees ---------------------------------------------------------------------------
 
 
-def test_playwright_drives_the_session_and_the_api_sees_it_and_the_reverse(api, live, site, owner, driver):
+def test_playwright_drives_the_session_and_the_api_sees_it_and_the_reverse(
+    api, live, site, owner, driver
+):
     session = start(api)
     sid = session["session_id"]
     act(api, sid, type="goto", url=f"{site.url}/controls.html")
@@ -119,18 +128,31 @@ def test_playwright_drives_the_session_and_the_api_sees_it_and_the_reverse(api, 
 
     driver("disconnect")
     assert api.get(f"/sessions/{sid}").json()["status"] == "active"
-    act(api, sid, type="goto", url=f"{site.url}/login.html")  # the session goes on without its client
+    act(
+        api, sid, type="goto", url=f"{site.url}/login.html"
+    )  # the session goes on without its client
     assert "Sign in" in observe_text(api, sid)
 
-    detached = wait_until(lambda: SessionEvent.objects.filter(session_id=sid, reason__contains="CDP client detached")
-                          .exists())
+    detached = wait_until(
+        lambda: SessionEvent.objects.filter(
+            session_id=sid, reason__contains="CDP client detached"
+        ).exists()
+    )
     assert detached
-    reasons = [e.reason for e in SessionEvent.objects.filter(session_id=sid, reason__contains="CDP")]
+    reasons = [
+        e.reason for e in SessionEvent.objects.filter(session_id=sid, reason__contains="CDP")
+    ]
     assert reasons[0].startswith("CDP client attached (API key tests")
-    assert reasons[1].startswith("CDP client detached (API key tests") and "disconnected" in reasons[1]
-    audit = AuditEvent.objects.filter(target=f"session {sid}", action__startswith="session.cdp").order_by("id")
+    assert (
+        reasons[1].startswith("CDP client detached (API key tests") and "disconnected" in reasons[1]
+    )
+    audit = AuditEvent.objects.filter(
+        target=f"session {sid}", action__startswith="session.cdp"
+    ).order_by("id")
     assert [(a.action, a.actor_key.name) for a in audit] == [
-        (AuditAction.CDP_ATTACHED, "tests"), (AuditAction.CDP_DETACHED, "tests")]
+        (AuditAction.CDP_ATTACHED, "tests"),
+        (AuditAction.CDP_DETACHED, "tests"),
+    ]
 
 
 def test_tabs_the_client_closes_leave_the_session_usable(api, live, site, driver):
@@ -156,25 +178,43 @@ def test_browser_close_ends_the_connection_and_nothing_else(api, outsider_api, l
     raw = RawCdp(mine["cdp_url"])
     assert raw.send("Browser.close") == {}
     assert raw.closed()
-    assert other_client.send("Browser.getVersion")["product"]  # another client of the same session goes on
+    assert other_client.send("Browser.getVersion")[
+        "product"
+    ]  # another client of the same session goes on
     for api_, session in ((api, mine), (outsider_api, theirs)):
         assert api_.get(f"/sessions/{session['session_id']}").json()["status"] == "active"
     assert "Sign in" in observe_text(api, mine["session_id"])
     other_client.close()
-    reason = wait_until(lambda: SessionEvent.objects.filter(session_id=mine["session_id"],
-                                                            reason__contains="Browser.close").first())
+    reason = wait_until(
+        lambda: SessionEvent.objects.filter(
+            session_id=mine["session_id"], reason__contains="Browser.close"
+        ).first()
+    )
     assert reason is not None
 
 
-def test_a_client_sees_only_its_own_session_on_a_shared_worker(api, outsider_api, live, site, driver):
+def test_a_client_sees_only_its_own_session_on_a_shared_worker(
+    api, outsider_api, live, site, driver
+):
     mine, theirs = start(api)["session_id"], start(outsider_api)["session_id"]
     assert {mine, theirs} <= set(live.worker.pool.session_ids())  # one worker, one Chromium
     act(api, mine, type="goto", url=f"{site.url}/login.html")
     act(outsider_api, theirs, type="goto", url=f"{site.url}/article.html")
     act(outsider_api, theirs, type="goto_new_tab", url=f"{site.url}/controls.html")
     for api_, name in ((api, "mine"), (outsider_api, "theirs")):
-        api_.post(f"/sessions/{mine if name == 'mine' else theirs}/cookies", json={"cookies": [
-            {"name": name, "value": f"{name}-cookie-value", "domain": "127.0.0.1", "path": "/"}]})
+        api_.post(
+            f"/sessions/{mine if name == 'mine' else theirs}/cookies",
+            json={
+                "cookies": [
+                    {
+                        "name": name,
+                        "value": f"{name}-cookie-value",
+                        "domain": "127.0.0.1",
+                        "path": "/",
+                    }
+                ]
+            },
+        )
     my_target, my_context = target_of(live, mine)
     their_target, their_context = target_of(live, theirs)
     their_tabs = tab_urls(outsider_api, theirs)
@@ -211,7 +251,11 @@ def test_a_client_sees_only_its_own_session_on_a_shared_worker(api, outsider_api
         ("Browser.crash", {}, None),
         ("Browser.getHistograms", {}, None),
         ("Browser.getBrowserCommandLine", {}, None),
-        ("Browser.grantPermissions", {"permissions": ["geolocation"], "browserContextId": their_context}, None),
+        (
+            "Browser.grantPermissions",
+            {"permissions": ["geolocation"], "browserContextId": their_context},
+            None,
+        ),
         ("Browser.getWindowForTarget", {"targetId": their_target}, None),
         ("Storage.getCookies", {"browserContextId": their_context}, None),
         ("Storage.clearCookies", {"browserContextId": their_context}, None),
@@ -229,8 +273,14 @@ def test_a_client_sees_only_its_own_session_on_a_shared_worker(api, outsider_api
         ("Tracing.start", {}, page),
         ("SystemInfo.getInfo", {}, page),
         ("DOM.setFileInputFiles", {"files": ["/etc/hostname"], "nodeId": 1}, page),
-        ("Network.loadNetworkResource", {"url": "file:///etc/hostname", "options": {
-            "disableCache": True, "includeCredentials": False}}, page),
+        (
+            "Network.loadNetworkResource",
+            {
+                "url": "file:///etc/hostname",
+                "options": {"disableCache": True, "includeCredentials": False},
+            },
+            page,
+        ),
     ]
     for method, params, session in escaping:
         with pytest.raises(CdpError) as error:
@@ -249,18 +299,25 @@ def test_a_client_sees_only_its_own_session_on_a_shared_worker(api, outsider_api
     act(outsider_api, theirs, type="click", selector="a")
     act(api, mine, type="goto", url=f"{site.url}/article.html?my-marker")
     raw.pump(1.0)
-    heard = "\n".join([t for t, m in zip(raw.texts, raw.received, strict=True) if "method" in m] + raw.texts[mark:])
+    heard = "\n".join(
+        [t for t, m in zip(raw.texts, raw.received, strict=True) if "method" in m]
+        + raw.texts[mark:]
+    )
     assert "my-marker" in "\n".join(raw.texts[mark:])  # it does hear its own session
     for secret in (their_target, their_context, "their-marker", "theirs-cookie-value", "glossary"):
         assert secret not in heard, secret
-    assert {m["params"]["targetInfo"]["browserContextId"] for m in raw.events("Target.targetCreated")} == {my_context}
+    assert {
+        m["params"]["targetInfo"]["browserContextId"] for m in raw.events("Target.targetCreated")
+    } == {my_context}
 
     # ... and this client left the other session as it was: its first tab (the target this
     # client tried to close) is there, its second went where its own API calls took it.
     assert their_tabs == [f"{site.url}/article.html", f"{site.url}/controls.html"]
     assert tab_urls(outsider_api, theirs)[0] == f"{site.url}/article.html"
     assert len(tab_urls(outsider_api, theirs)) == 2
-    assert {c["name"] for c in outsider_api.get(f"/sessions/{theirs}/cookies").json()["cookies"]} == {"theirs"}
+    assert {
+        c["name"] for c in outsider_api.get(f"/sessions/{theirs}/cookies").json()["cookies"]
+    } == {"theirs"}
     raw.close()
 
 
@@ -270,9 +327,18 @@ def test_the_url_policy_holds_for_cdp_navigations_and_new_targets(api, live, sit
     act(api, sid, type="goto", url=f"{site.url}/login.html")
     raw = RawCdp(session["cdp_url"])
     page = page_session(raw, target_of(live, sid)[0])
-    for url in ("file:///etc/hostname", "chrome://version", "javascript:alert(1)", "data:text/html,hi",
-                "view-source:http://127.0.0.1/", "devtools://devtools/bundled/inspector.html", "\tfile:///etc/passwd"):
-        with pytest.raises(CdpError, match=r"^Page\.navigate is refused.*(URLs cannot be opened|not a valid URL)"):
+    for url in (
+        "file:///etc/hostname",
+        "chrome://version",
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "view-source:http://127.0.0.1/",
+        "devtools://devtools/bundled/inspector.html",
+        "\tfile:///etc/passwd",
+    ):
+        with pytest.raises(
+            CdpError, match=r"^Page\.navigate is refused.*(URLs cannot be opened|not a valid URL)"
+        ):
             raw.send("Page.navigate", {"url": url}, session=page)
         with pytest.raises(CdpError, match=r"^Target\.createTarget is refused"):
             raw.send("Target.createTarget", {"url": url})
@@ -280,7 +346,9 @@ def test_the_url_policy_holds_for_cdp_navigations_and_new_targets(api, live, sit
     # http(s) goes through, and a new target lands in the session.
     raw.send("Page.navigate", {"url": f"{site.url}/article.html"}, session=page)
     created = raw.send("Target.createTarget", {"url": f"{site.url}/controls.html"})["targetId"]
-    assert wait_until(lambda: tab_urls(api, sid) == [f"{site.url}/article.html", f"{site.url}/controls.html"])
+    assert wait_until(
+        lambda: tab_urls(api, sid) == [f"{site.url}/article.html", f"{site.url}/controls.html"]
+    )
     assert created in {t["targetId"] for t in raw.send("Target.getTargets")["targetInfos"]}
     raw.close()
     driver("connect", url=session["cdp_url"])
@@ -296,19 +364,26 @@ def test_cdp_traffic_holds_off_the_idle_timeout(api, live, site):
     live.clock.offset = 50
     raw.send("Target.getTargets")  # activity, at +50 s
     live.clock.offset = 100  # 100 s since the start, 50 s since the last CDP message
-    status = wait_until(lambda: api.get(f"/sessions/{quiet['session_id']}").json()["status"] != "active", timeout=8)
+    status = wait_until(
+        lambda: api.get(f"/sessions/{quiet['session_id']}").json()["status"] != "active", timeout=8
+    )
     assert status, "the session nobody used timed out"
     assert api.get(f"/sessions/{quiet['session_id']}").json()["status"] == "timed_out"
     assert api.get(f"/sessions/{busy['session_id']}").json()["status"] == "active"
     live.clock.offset = 200  # now the CDP client has been quiet too long
-    assert wait_until(lambda: api.get(f"/sessions/{busy['session_id']}").json()["status"] == "timed_out", timeout=8)
+    assert wait_until(
+        lambda: api.get(f"/sessions/{busy['session_id']}").json()["status"] == "timed_out",
+        timeout=8,
+    )
     assert raw.closed(), "the client's connection ends with its session"
 
 
 # -- who may attach -------------------------------------------------------------------------------
 
 
-def test_the_handshake_refuses_every_wrong_credential(api, api_key, outsider_api, other_team_key, live, team):
+def test_the_handshake_refuses_every_wrong_credential(
+    api, api_key, outsider_api, other_team_key, live, team
+):
     session = start(api)
     sid = session["session_id"]
     base = f"ws://127.0.0.1:{live.port}/cdp/{sid}"
@@ -327,22 +402,36 @@ def test_the_handshake_refuses_every_wrong_credential(api, api_key, outsider_api
     assert refused(base, {"Authorization": f"Bearer {other_team_key}"})
     assert refused(f"{base}?token={other_team_key}")
     # this team's key on another team's session; another session's signed link on this one
-    assert refused(f"ws://127.0.0.1:{live.port}/cdp/{theirs['session_id']}", {"Authorization": f"Bearer {api_key}"})
+    assert refused(
+        f"ws://127.0.0.1:{live.port}/cdp/{theirs['session_id']}",
+        {"Authorization": f"Bearer {api_key}"},
+    )
     their_token = theirs["cdp_url"].partition("?token=")[2]
     assert refused(f"{base}?token={their_token}")
     # unknown and malformed ids
-    assert refused(f"ws://127.0.0.1:{live.port}/cdp/{uuid.uuid4()}", {"Authorization": f"Bearer {api_key}"})
-    assert refused(f"ws://127.0.0.1:{live.port}/cdp/not-a-session", {"Authorization": f"Bearer {api_key}"})
+    assert refused(
+        f"ws://127.0.0.1:{live.port}/cdp/{uuid.uuid4()}", {"Authorization": f"Bearer {api_key}"}
+    )
+    assert refused(
+        f"ws://127.0.0.1:{live.port}/cdp/not-a-session", {"Authorization": f"Bearer {api_key}"}
+    )
     # a viewer link's token is no CDP credential
     viewer_token = session["viewer_url"].rstrip("/").rsplit("/", 1)[1]
     assert refused(f"{base}?token={viewer_token}")
     # an expired link, a forged one
     key = ApiKey.objects.get(team=team, name="tests")
-    expired = signing.dumps({"s": sid, "t": str(team.pk), "k": str(key.pk), "e": int(time.time()) - 1}, salt=SALT,
-                            compress=True)
+    expired = signing.dumps(
+        {"s": sid, "t": str(team.pk), "k": str(key.pk), "e": int(time.time()) - 1},
+        salt=SALT,
+        compress=True,
+    )
     assert refused(f"{base}?token={expired}")
-    forged = signing.dumps({"s": sid, "t": str(team.pk), "k": str(key.pk), "e": int(time.time()) + 600},
-                           salt=SALT, key="not-the-server-secret", compress=True)
+    forged = signing.dumps(
+        {"s": sid, "t": str(team.pk), "k": str(key.pk), "e": int(time.time()) + 600},
+        salt=SALT,
+        key="not-the-server-secret",
+        compress=True,
+    )
     assert refused(f"{base}?token={forged}")
     # a key without the sessions scope; a revoked key, and the links handed to it
     _, no_sessions = api_key_create(team=team, name="agents only", scopes=[Scope.AGENTS])
@@ -364,10 +453,16 @@ def test_after_a_vault_fill_only_keys_that_may_reveal_attach(api, api_key, live,
     session = start(api)
     sid = session["session_id"]
     base = f"ws://127.0.0.1:{live.port}/cdp/{sid}"
-    _, revealer = api_key_create(team=team, name="revealer", scopes=[Scope.SESSIONS, Scope.VAULTS_REVEAL])
+    _, revealer = api_key_create(
+        team=team, name="revealer", scopes=[Scope.SESSIONS, Scope.VAULTS_REVEAL]
+    )
     stranger_team = team_create(name="Strangers", owner=team.memberships.first().user)
-    _, stranger = api_key_create(team=stranger_team, name="stranger", scopes=[Scope.SESSIONS, Scope.VAULTS_REVEAL])
-    attached_before = RawCdp(session["cdp_url"])  # a key without vaults.reveal, attached before the fill
+    _, stranger = api_key_create(
+        team=stranger_team, name="stranger", scopes=[Scope.SESSIONS, Scope.VAULTS_REVEAL]
+    )
+    attached_before = RawCdp(
+        session["cdp_url"]
+    )  # a key without vaults.reveal, attached before the fill
     attached_before.send("Browser.getVersion")
 
     BrowserSession.objects.filter(pk=sid).update(vault_filled_at=timezone.now())
@@ -378,8 +473,14 @@ def test_after_a_vault_fill_only_keys_that_may_reveal_attach(api, api_key, live,
     assert not refused(base, {"Authorization": f"Bearer {revealer}"})
     with Api(live.api_url, revealer) as revealer_api:
         assert not refused(revealer_api.get(f"/sessions/{sid}").json()["cdp_url"])
-    assert attached_before.closed(timeout=RECHECK_SECONDS + 5), "a client attached before the fill is let go"
-    reason = wait_until(lambda: SessionEvent.objects.filter(session_id=sid, reason__contains="vaults.reveal").first())
+    assert attached_before.closed(timeout=RECHECK_SECONDS + 5), (
+        "a client attached before the fill is let go"
+    )
+    reason = wait_until(
+        lambda: SessionEvent.objects.filter(
+            session_id=sid, reason__contains="vaults.reveal"
+        ).first()
+    )
     assert reason is not None and "detached" in reason.reason
 
 
@@ -388,8 +489,19 @@ def test_after_a_vault_fill_only_keys_that_may_reveal_attach(api, api_key, live,
 
 def test_notte_sdk_session_page_drives_the_session(live, api_key, site):
     done = subprocess.run(
-        [sys.executable, "-m", "tests.sessions_app.notte_page_client", live.api_url, api_key,
-         f"{site.url}/article.html"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "tests.sessions_app.notte_page_client",
+            live.api_url,
+            api_key,
+            f"{site.url}/article.html",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["title"] == "The Lens That Lit the Atlantic · Harbour Light"
@@ -409,8 +521,13 @@ def puppeteer_dir() -> Path:
         target.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
             shutil.copy(PUPPETEER / name, target / name)
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=target, check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=target,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     shutil.copy(PUPPETEER / "session_title.js", target / "session_title.js")
     return target
 
@@ -419,11 +536,25 @@ def test_puppeteer_connects_reads_the_title_and_opens_a_page(api, live, site, pu
     session = start(api)
     sid = session["session_id"]
     act(api, sid, type="goto", url=f"{site.url}/login.html")
-    done = subprocess.run(["node", str(puppeteer_dir / "session_title.js"), session["cdp_url"],
-                           f"{site.url}/article.html"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            "node",
+            str(puppeteer_dir / "session_title.js"),
+            session["cdp_url"],
+            f"{site.url}/article.html",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen == {"titles": ["Sign in · Harbour Light"], "contexts": 1,
-                    "newTitle": "The Lens That Lit the Atlantic · Harbour Light", "pageCount": 2, "connected": False}
+    assert seen == {
+        "titles": ["Sign in · Harbour Light"],
+        "contexts": 1,
+        "newTitle": "The Lens That Lit the Atlantic · Harbour Light",
+        "pageCount": 2,
+        "connected": False,
+    }
     assert api.get(f"/sessions/{sid}").json()["status"] == "active"
     assert tab_urls(api, sid) == [f"{site.url}/login.html", f"{site.url}/article.html"]
