@@ -8,7 +8,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["session_lifecycle.py", "session_memory.py", "perception.py", "concurrency.py", "vaults.py"]
+BENCHMARKS = [
+    "session_lifecycle.py",
+    "session_memory.py",
+    "perception.py",
+    "concurrency.py",
+    "vaults.py",
+    "cdp_proxy.py",
+]
 
 
 def main() -> int:
