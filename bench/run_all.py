@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "session_lifecycle.py",
     "session_memory.py",
+    "live_view.py",
     "perception.py",
     "concurrency.py",
     "vaults.py",
