@@ -98,7 +98,9 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         "session": session,
         "events": selectors.session_events(session=session),
         "steps": selectors.session_steps(session=session),
-        "debug": SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs=[]),
+        "debug": SessionDebugResponse.from_session(
+            session, PublicUrls.for_request(request), tabs=[], user=request.user if membership.can_operate else None
+        ),
         "can_operate": membership.can_operate,
     }
     template = "sessions_app/detail.html"
