@@ -51,6 +51,7 @@ from .session import SessionContext
 log = logging.getLogger(__name__)
 
 MAX_SESSIONS = 500  # client sessions one connection may hold
+STORAGE_COOKIES = frozenset({"Storage.getCookies", "Storage.setCookies", "Storage.clearCookies"})
 MAX_QUEUED = 1000  # browser-level commands waiting for their turn
 NO_SESSION = (-32001, "Session with given id not found.")
 _PROTOCOL_ERROR = re.compile(r"Protocol error \([^)]*\): (.*)", re.S)
@@ -286,7 +287,9 @@ class CdpBridge:
             return False
         if method == "Browser.getVersion":
             return False
-        return method.startswith(("Target.", "Browser."))
+        # A page's session would answer Storage's cookie commands for whatever context Chromium
+        # picks: they are scoped to the session's context like at the top.
+        return method.startswith(("Target.", "Browser.")) or method in STORAGE_COOKIES
 
     # -- to and from the session's targets ---------------------------------------------------
 
@@ -609,9 +612,7 @@ class CdpBridge:
             case "Browser.getWindowBounds" | "Browser.setWindowBounds":
                 await self._require_window(method, params.get("windowId"))
                 return await self._send(method, params)
-            case "Storage.getCookies" | "Storage.setCookies" | "Storage.clearCookies" if (
-                level is not None
-            ):
+            case _ if method in STORAGE_COOKIES:
                 return await self._send(method, {**params, "browserContextId": self.context_id})
             case "Target.getBrowserContexts":
                 # The session's context is the client's default one; it has no others.
