@@ -237,7 +237,8 @@
     return (event.altKey ? 1 : 0) | (event.ctrlKey ? 2 : 0) | (event.metaKey ? 4 : 0) | (event.shiftKey ? 8 : 0);
   }
 
-  const BUTTON_NAMES = ["left", "middle", "right"];
+  const BUTTON_NAMES = ["left", "middle", "right"]; // by MouseEvent.button
+  const BUTTON_BITS = [1, 4, 2]; // MouseEvent.buttons' bit for each of those
   const IGNORED_KEYS = new Set(["Dead", "Unidentified", "Process"]);
 
   class InputRelay {
@@ -297,6 +298,7 @@
       const clicks = near ? Math.min(last.clicks + 1, 3) : 1;
       this.lastDown = { button, time: now, clientX: event.clientX, clientY: event.clientY, clicks };
       this.queueMove(event);
+      this.move.buttons &= ~BUTTON_BITS[event.button]; // the pointer gets there before the press
       this.flushMove();
       this.relay({ kind: "mouse", action: "down", ...at, button, buttons: event.buttons, clicks,
                    modifiers: modifierBits(event) });
