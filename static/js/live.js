@@ -52,6 +52,16 @@
     return date && !isNaN(date) ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
   }
 
+  // A tab without a title yet (the socket's first message has none): the end of its address.
+  function urlLabel(url) {
+    let parsed;
+    try { parsed = new URL(url); } catch (error) { return url || "New tab"; }
+    if (parsed.protocol === "about:") return "New tab";
+    const last = parsed.pathname.split("/").filter(Boolean).pop();
+    if (!last) return parsed.host;
+    try { return decodeURIComponent(last); } catch (error) { return last; }
+  }
+
   function show(element, visible) {
     if (element) element.hidden = !visible;
   }
@@ -425,6 +435,7 @@
         note: "",
       };
       this.noteTimer = null;
+      this.greeted = false;
       this.hasFeed = false;
       this.stats = new FrameStats();
       this.painter = new Painter(this.canvas, () => this.painted());
@@ -534,6 +545,7 @@
       const state = this.state;
       switch (event.type) {
         case "hello":
+          this.greeted = true;
           state.status = event.status;
           state.canControl = Boolean(event.can_control);
           state.canTakeOver = Boolean(event.can_take_over);
@@ -627,6 +639,7 @@
       const state = this.state;
       if (ENDED_STATUSES.has(state.status) || state.connection.kind === "ended") return "The session has ended.";
       if (state.connection.kind !== "live") return "Not connected: your input would go nowhere. Reconnecting…";
+      if (!this.greeted) return ""; // a frame may come before the socket's first message
       if (!state.canControl) {
         return this.viewerLink ? "This link is view only." : "You can watch this session; viewers cannot take control.";
       }
@@ -649,8 +662,8 @@
       const state = this.state;
       if (state.note) return state.note;
       if (state.youHold) {
-        return "Your clicks and keys go to the page; API actions wait until you release it. " +
-          `Press Esc twice to stop typing into the page. Control ends after ${this.leaseSeconds} s without input.`;
+        return "Your clicks and keys go to the page (Esc twice to stop typing into it). API actions wait " +
+          `until you release control; it ends by itself after ${this.leaseSeconds} s without input.`;
       }
       return this.whyNot();
     }
@@ -729,9 +742,7 @@
         item.className = "live-tab" + (tab.active ? " is-active" : "");
         if (tab.active) item.setAttribute("aria-current", "true");
         item.title = tab.url || "";
-        let host = "";
-        try { host = new URL(tab.url).host; } catch (error) { host = ""; }
-        item.textContent = tab.title || host || tab.url || "New tab";
+        item.textContent = tab.title || urlLabel(tab.url);
         return item;
       }));
       show(list.closest("[data-live-tabs]") || list, this.state.tabs.length > 0);

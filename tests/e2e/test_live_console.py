@@ -105,7 +105,13 @@ def test_alice_watches_takes_control_types_into_the_page_and_hands_it_back(
     click_through_canvas(page, live, session, "#reset-email")
     expect(canvas).to_be_focused()
     before = canvas.evaluate(CANVAS_DIGEST)
-    page.keyboard.type("typed@by.hand")
+    page.keyboard.type("typed@")  # keys, then a paste, then the text field the toolbar offers phones
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("navigator.clipboard.writeText('by.')")
+    page.keyboard.press("Control+V")
+    page.get_by_label("Type or paste into the page").fill("hand")
+    page.get_by_role("button", name="Send").click()
+    click_through_canvas(page, live, session, "#reset-email")
     page.keyboard.press("Enter")
     assert "Reset link sent to typed@by.hand" in wait_for_text(api, session, "Reset link sent", page)
     # ...and the person typing sees it: the canvas shows the page as it is now.
