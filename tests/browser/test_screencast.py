@@ -16,7 +16,8 @@ async def chromium():
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=chromium_executable(), headless=True,
+            executable_path=chromium_executable(),
+            headless=True,
             args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
         )
         yield browser
@@ -50,8 +51,12 @@ async def test_each_single_change_of_a_static_page_reaches_the_screencast(page, 
     await asyncio.sleep(0.4)
     try:
         for n in range(8):
-            shown = await frames_after(frames, lambda n=n: page.evaluate(
-                f"document.getElementById('text').textContent = 'change {n}'"))
+            shown = await frames_after(
+                frames,
+                lambda n=n: page.evaluate(
+                    f"document.getElementById('text').textContent = 'change {n}'"
+                ),
+            )
             assert shown >= 1, f"change {n} never reached the screencast"
     finally:
         await cast.stop()

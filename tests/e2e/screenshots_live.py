@@ -60,7 +60,9 @@ def test_live_screenshots(browser, live, site, owner, team, api):
             page.screenshot(path=out / f"{prefix}-live-list.png", full_page=True)
 
             page.goto(f"{live.url}/sessions/{watched}/")
-            expect(page.locator(".live-card")).to_have_attribute("data-frames", re.compile(r"^[1-9]"))
+            expect(page.locator(".live-card")).to_have_attribute(
+                "data-frames", re.compile(r"^[1-9]")
+            )
             expect(page.get_by_role("button", name="Take control")).to_be_visible()
             page.wait_for_timeout(600)
             page.screenshot(path=out / f"{prefix}-live-watching.png")
@@ -88,7 +90,9 @@ def test_live_screenshots(browser, live, site, owner, team, api):
             anonymous = browser.new_context(viewport=size, color_scheme=scheme)
             viewer = anonymous.new_page()
             viewer.goto(viewer_url)
-            expect(viewer.locator(".viewer")).to_have_attribute("data-frames", re.compile(r"^[1-9]"))
+            expect(viewer.locator(".viewer")).to_have_attribute(
+                "data-frames", re.compile(r"^[1-9]")
+            )
             expect(viewer.get_by_role("button", name="Take control")).to_be_visible()
             viewer.wait_for_timeout(300)
             viewer.screenshot(path=out / f"{prefix}-viewer.png")

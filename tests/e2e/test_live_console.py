@@ -36,17 +36,24 @@ def goto(api, session: str, url: str) -> None:
 def expect_pixels(canvas_owner, canvas) -> None:
     """Frames were painted (the live view counts them) and the canvas shows a page, not a blank."""
     expect(canvas_owner).to_have_attribute("data-frames", re.compile(r"^[1-9]"))
-    canvas.page.wait_for_function(f"(canvas) => ({CANVAS_COLOURS})(canvas) > 8", arg=canvas.element_handle(),
-                                  timeout=15_000)
+    canvas.page.wait_for_function(
+        f"(canvas) => ({CANVAS_COLOURS})(canvas) > 8", arg=canvas.element_handle(), timeout=15_000
+    )
 
 
 def click_through_canvas(page: Page, live, session: str, selector: str) -> None:
     """Click the centre of an element of the session's page, by clicking where it shows on the
     canvas (the page's layout comes from the page itself, through the worker)."""
-    rect = json.loads(in_page(live, session, f"""JSON.stringify((() => {{
+    rect = json.loads(
+        in_page(
+            live,
+            session,
+            f"""JSON.stringify((() => {{
         const r = document.querySelector({json.dumps(selector)}).getBoundingClientRect();
         return {{x: (r.left + r.width / 2) / innerWidth, y: (r.top + r.height / 2) / innerHeight}};
-    }})())"""))
+    }})())""",
+        )
+    )
     screen = page.locator(".live-screen")
     screen.scroll_into_view_if_needed()
     box = screen.bounding_box()
@@ -81,7 +88,9 @@ def test_alice_watches_takes_control_types_into_the_page_and_hands_it_back(
     canvas = view.locator(".live-screen")
     expect(view.locator("[data-live=state]")).to_have_text("Live")
     expect_pixels(view, canvas)
-    expect(view.locator("[data-live=metrics]")).to_contain_text(re.compile(r"frame age \d+ ms · \d+ fps"))
+    expect(view.locator("[data-live=metrics]")).to_contain_text(
+        re.compile(r"frame age \d+ ms · \d+ fps")
+    )
     expect(page.get_by_label("Address")).to_have_value(f"{site.url}/login.html")
     expect(view.locator(".live-tab.is-active")).to_be_visible()
     page.evaluate("window.__noReload = true")
@@ -95,7 +104,9 @@ def test_alice_watches_takes_control_types_into_the_page_and_hands_it_back(
     expect(page.get_by_role("button", name="Release control")).to_be_visible()
     expect(view.locator("[data-live=holder]")).to_contain_text("You have control since")
     expect(page.get_by_role("button", name="Take control")).to_be_hidden()
-    blocked = api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"})
+    blocked = api.post(
+        f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}
+    )
     assert blocked.status_code == 409 and "alice" in blocked.json()["message"]
 
     # Through the canvas: the login form's "Forgot password?" link, then its email field.
@@ -105,7 +116,9 @@ def test_alice_watches_takes_control_types_into_the_page_and_hands_it_back(
     click_through_canvas(page, live, session, "#reset-email")
     expect(canvas).to_be_focused()
     before = canvas.evaluate(CANVAS_DIGEST)
-    page.keyboard.type("typed@")  # keys, then a paste, then the text field the toolbar offers phones
+    page.keyboard.type(
+        "typed@"
+    )  # keys, then a paste, then the text field the toolbar offers phones
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.evaluate("navigator.clipboard.writeText('by.')")
     page.keyboard.press("Control+V")
@@ -113,10 +126,15 @@ def test_alice_watches_takes_control_types_into_the_page_and_hands_it_back(
     page.get_by_role("button", name="Send").click()
     click_through_canvas(page, live, session, "#reset-email")
     page.keyboard.press("Enter")
-    assert "Reset link sent to typed@by.hand" in wait_for_text(api, session, "Reset link sent", page)
+    assert "Reset link sent to typed@by.hand" in wait_for_text(
+        api, session, "Reset link sent", page
+    )
     # ...and the person typing sees it: the canvas shows the page as it is now.
-    page.wait_for_function(f"([canvas, before]) => ({CANVAS_DIGEST})(canvas) !== before",
-                           arg=[canvas.element_handle(), before], timeout=10_000)
+    page.wait_for_function(
+        f"([canvas, before]) => ({CANVAS_DIGEST})(canvas) !== before",
+        arg=[canvas.element_handle(), before],
+        timeout=10_000,
+    )
 
     # The toolbar drives the page too, and the timeline shows who took control, without a reload.
     page.get_by_role("button", name="Back").click()
@@ -151,7 +169,10 @@ def test_the_list_shows_live_thumbnails_and_status_changes_without_polling(
     expect(page.locator(".live-grid [data-live=state]")).to_have_text("Live")
 
     table_requests = []
-    page.on("request", lambda request: "fragment=table" in request.url and table_requests.append(request.url))
+    page.on(
+        "request",
+        lambda request: "fragment=table" in request.url and table_requests.append(request.url),
+    )
     page.wait_for_timeout(3000)
     assert table_requests == [], "the table does not poll while the socket is up"
 
@@ -182,7 +203,9 @@ def test_after_the_end_the_page_shows_the_replay_and_a_scrubber_over_the_steps(
     page.evaluate("window.__noReload = true")
     goto(api, session, f"{site.url}/login.html")
     goto(api, session, f"{site.url}/article.html")
-    api.post(f"/sessions/{session}/page/execute", json={"type": "click", "id": "B1"})  # fails: no observe yet
+    api.post(
+        f"/sessions/{session}/page/execute", json={"type": "click", "id": "B1"}
+    )  # fails: no observe yet
     steps = page.locator(".steps .step")
     expect(steps).to_have_count(3)  # each arrived while watching
     expect(steps.nth(2)).to_contain_text("failed")
@@ -211,7 +234,9 @@ def test_after_the_end_the_page_shows_the_replay_and_a_scrubber_over_the_steps(
     assert page.evaluate("document.querySelector('[data-scrubber-image]').naturalWidth") > 0
 
     # A step's thumbnail opens its screenshot at full size.
-    page.locator(".steps .step").first.get_by_role("button", name="Enlarge the screenshot of step 1").click()
+    page.locator(".steps .step").first.get_by_role(
+        "button", name="Enlarge the screenshot of step 1"
+    ).click()
     dialog = page.locator("#shot-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text("Step 1 · goto")
@@ -232,7 +257,9 @@ def test_a_viewer_link_shows_the_pixels_without_a_login_and_can_take_control(
 
     page.get_by_role("button", name="Take control").click()
     expect(page.get_by_role("button", name="Release control")).to_be_visible()
-    blocked = api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"})
+    blocked = api.post(
+        f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}
+    )
     assert blocked.status_code == 409
     page.get_by_role("button", name="Release control").click()
     expect(page.get_by_role("button", name="Take control")).to_be_visible()
@@ -256,7 +283,75 @@ def test_a_viewer_watches_but_has_no_working_take_control(
     expect(page.get_by_label("Address")).to_be_disabled()
 
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    forced = page.request.post(f"{live.url}/sessions/{session}/control/take/",
-                               headers={"X-CSRFToken": csrf, "Referer": page.url})
+    forced = page.request.post(
+        f"{live.url}/sessions/{session}/control/take/",
+        headers={"X-CSRFToken": csrf, "Referer": page.url},
+    )
     assert forced.status == 403
-    assert api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}).status_code == 200
+    assert (
+        api.post(
+            f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}
+        ).status_code
+        == 200
+    )
+
+
+def test_a_dropped_socket_reconnects_by_itself_and_the_page_catches_up(
+    page: Page, live, site, owner, team, api, login
+):
+    session = start(api)["session_id"]
+    goto(api, session, f"{site.url}/login.html")
+    sockets = []
+
+    def through(ws):  # the real socket, with a handle to cut it as a proxy restart would
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(rf"/ws/sessions/{session}/$"), through)
+    login(page)
+    page.goto(f"{live.url}/sessions/{session}/")
+    state = page.locator(".live-card [data-live=state]")
+    expect(state).to_have_text("Live")
+    expect(page.locator(".steps .step")).to_have_count(1)
+
+    sockets[0].close(code=1012)
+    expect(state).to_have_text("Reconnecting")
+    expect(page.locator(".live-card [data-live=countdown]")).to_have_text(re.compile(r"^in \d+ s$"))
+    goto(api, session, f"{site.url}/article.html")  # happens while the page is not listening
+    expect(state).to_have_text("Live")
+    assert len(sockets) == 2
+    expect(page.locator(".steps .step")).to_have_count(2)  # fetched after reconnecting
+    expect(page.get_by_label("Address")).to_have_value(f"{site.url}/article.html")
+
+
+def test_an_owner_takes_control_over_from_a_member(
+    browser, live, site, owner, team, api, login, django_user_model
+):
+    from teams_app.models import Membership, Role
+
+    bob = django_user_model.objects.create_user(username="bob", password="bob-pass-123")
+    Membership.objects.create(team=team, user=bob, role=Role.MEMBER)
+    session = start(api)["session_id"]
+    goto(api, session, f"{site.url}/login.html")
+    pages = {}
+    for name in ("bob", "alice"):
+        pages[name] = browser.new_context().new_page()
+        login(pages[name], name, f"{name}-pass-123")
+        pages[name].goto(f"{live.url}/sessions/{session}/")
+        expect(pages[name].locator(".live-card [data-live=state]")).to_have_text("Live")
+    bobs, alices = pages["bob"], pages["alice"]
+
+    expect(bobs.get_by_role("button", name="Take over")).to_have_count(0)  # members cannot
+    bobs.get_by_role("button", name="Take control").click()
+    expect(bobs.locator("[data-live=holder]")).to_contain_text("You have control")
+    expect(alices.locator("[data-live=holder]")).to_contain_text("bob has control since")
+    expect(alices.get_by_role("button", name="Take control")).to_be_hidden()
+    expect(alices.locator("[data-live=note]")).to_contain_text("You can take it over")
+
+    alices.get_by_role("button", name="Take over").click()
+    expect(alices.locator("[data-live=holder]")).to_contain_text("You have control")
+    expect(bobs.locator("[data-live=holder]")).to_contain_text("alice has control")
+    expect(bobs.locator("[data-live=note]")).to_contain_text("Control taken over by alice from bob")
+    expect(bobs.get_by_label("Address")).to_be_disabled()
+    for each in pages.values():
+        each.context.close()

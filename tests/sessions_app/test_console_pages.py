@@ -43,16 +43,26 @@ def browser(client, alice, team):
 
 
 def new_session(team, status=SessionStatus.ACTIVE, **fields) -> BrowserSession:
-    return BrowserSession.objects.create(team=team, status=status, viewport_width=1280, viewport_height=720, **fields)
+    return BrowserSession.objects.create(
+        team=team, status=status, viewport_width=1280, viewport_height=720, **fields
+    )
 
 
 def add_step(session, index: int, *, success=True, screenshot=True, action=None) -> Step:
-    step = Step(session=session, index=index, action=action or {"type": "goto", "url": f"http://site.test/{index}"},
-                success=success, message="" if success else "element not found", url_after=f"http://site.test/{index}")
+    step = Step(
+        session=session,
+        index=index,
+        action=action or {"type": "goto", "url": f"http://site.test/{index}"},
+        success=success,
+        message="" if success else "element not found",
+        url_after=f"http://site.test/{index}",
+    )
     if screenshot:
         buffer = io.BytesIO()
         Image.new("RGB", (64, 36), (index * 40 % 256, 90, 160)).save(buffer, format="JPEG")
-        step.screenshot.save(f"{session.id}/{index:05d}.jpg", ContentFile(buffer.getvalue()), save=False)
+        step.screenshot.save(
+            f"{session.id}/{index:05d}.jpg", ContentFile(buffer.getvalue()), save=False
+        )
     step.save()
     return step
 
@@ -63,7 +73,9 @@ def test_a_live_session_page_has_the_live_view_with_its_socket_and_controls(brow
     html = browser.get(f"/sessions/{session.id}/").content.decode()
     assert f'data-live-socket="/ws/sessions/{session.id}/"' in html
     assert f'data-user-id="{alice.pk}"' in html
-    assert 'data-control="take"' in html and 'data-control="takeover"' in html  # alice owns the team
+    assert (
+        'data-control="take"' in html and 'data-control="takeover"' in html
+    )  # alice owns the team
     assert f"/sessions/{session.id}/control/take/" in html
     assert 'class="live-screen"' in html and 'width="1280" height="720"' in html
     assert "/static/js/live.js" in html
@@ -73,11 +85,15 @@ def test_a_live_session_page_has_the_live_view_with_its_socket_and_controls(brow
     assert "data-scrubber" not in html  # no replay while it runs
 
 
-def test_the_live_view_shows_who_holds_control_from_the_first_paint(browser, team, alice, django_user_model):
+def test_the_live_view_shows_who_holds_control_from_the_first_paint(
+    browser, team, alice, django_user_model
+):
     bob = django_user_model.objects.create_user(username="bob", password="bob-pass-123")
     session = new_session(team)
     since = timezone.now() - timedelta(minutes=2)
-    SessionControl.objects.create(session=session, holder=bob, holder_label="bob", since=since, last_input_at=since)
+    SessionControl.objects.create(
+        session=session, holder=bob, holder_label="bob", since=since, last_input_at=since
+    )
     html = browser.get(f"/sessions/{session.id}/").content.decode()
     assert 'data-holder="bob"' in html and f'data-holder-since="{since.isoformat()}"' in html
     assert "bob has control" in html
@@ -105,11 +121,16 @@ def test_the_body_fragment_carries_the_steps_and_the_header_out_of_band(browser,
     assert "Stop session" in html and "element not found" in html
     assert html.count('class="step') >= 2 and 'id="step-2"' in html
     # The swap target's own element is not in its content, so swaps never nest it.
-    assert 'id="session-body"' not in html and "data-live-socket" not in html and "Debug URLs" not in html
+    assert (
+        'id="session-body"' not in html
+        and "data-live-socket" not in html
+        and "Debug URLs" not in html
+    )
 
 
-def test_the_media_fragment_of_a_live_session_is_the_live_view_and_another_team_gets_404(browser, team,
-                                                                                          django_user_model):
+def test_the_media_fragment_of_a_live_session_is_the_live_view_and_another_team_gets_404(
+    browser, team, django_user_model
+):
     session = new_session(team)
     html = browser.get(f"/sessions/{session.id}/?fragment=media", headers=HTMX).content.decode()
     assert html.lstrip().startswith('<div id="session-media"') and "data-live-socket" in html
@@ -117,7 +138,10 @@ def test_the_media_fragment_of_a_live_session_is_the_live_view_and_another_team_
     carol = django_user_model.objects.create_user(username="carol", password="carol-pass-123")
     elsewhere = new_session(team_create(name="Elsewhere", owner=carol))
     for fragment in ("media", "body"):
-        assert browser.get(f"/sessions/{elsewhere.id}/?fragment={fragment}", headers=HTMX).status_code == 404
+        assert (
+            browser.get(f"/sessions/{elsewhere.id}/?fragment={fragment}", headers=HTMX).status_code
+            == 404
+        )
 
 
 def test_an_ended_session_shows_its_replay_and_a_scrubber_over_the_step_screenshots(browser, team):
@@ -126,7 +150,9 @@ def test_an_ended_session_shows_its_replay_and_a_scrubber_over_the_step_screensh
         add_step(session, index, action={"type": "click", "id": f"B{index}"})
     add_step(session, 4, screenshot=False)
     frames = replays.replay_build(session=session)
-    BrowserSession.objects.filter(pk=session.pk).update(replay_status=ReplayStatus.READY, replay_frames=frames)
+    BrowserSession.objects.filter(pk=session.pk).update(
+        replay_status=ReplayStatus.READY, replay_frames=frames
+    )
     html = browser.get(f"/sessions/{session.id}/").content.decode()
     assert "data-live-socket" not in html
     webp = re.search(r'<img class="replay-media" src="(/replays/[^"]+/)"', html)
@@ -134,20 +160,27 @@ def test_an_ended_session_shows_its_replay_and_a_scrubber_over_the_step_screensh
     replay = browser.get(webp.group(1))
     assert replay.status_code == 200 and replay["Content-Type"] == "image/webp"
     assert 'max="2"' in html  # three screenshots: positions 0..2
-    captions = re.findall(r'<div class="scrubber-caption" data-scrubber-step\s+data-src="([^"]+)"', html)
+    captions = re.findall(
+        r'<div class="scrubber-caption" data-scrubber-step\s+data-src="([^"]+)"', html
+    )
     assert captions == [f"/sessions/{session.id}/steps/{i}/screenshot/" for i in (1, 2, 3)]
     assert "B2" in html and "/static/js/steps.js" in html
 
 
 def test_the_replay_is_built_on_demand_and_the_page_waits_for_it(browser, team):
-    session = new_session(team, status=SessionStatus.CLOSED, closed_at=timezone.now(),
-                          replay_status=ReplayStatus.BUILDING, replay_claimed_at=timezone.now())
+    session = new_session(
+        team,
+        status=SessionStatus.CLOSED,
+        closed_at=timezone.now(),
+        replay_status=ReplayStatus.BUILDING,
+        replay_claimed_at=timezone.now(),
+    )
     add_step(session, 1)
     html = browser.get(f"/sessions/{session.id}/?fragment=media", headers=HTMX).content.decode()
     assert "Building the replay" in html and 'hx-trigger="load delay:1500ms"' in html
     nothing = new_session(team, status=SessionStatus.CLOSED, closed_at=timezone.now())
     html = browser.get(f"/sessions/{nothing.id}/").content.decode()
-    assert "nothing to replay" in html and "hx-trigger=\"load" not in html
+    assert "nothing to replay" in html and 'hx-trigger="load' not in html
 
 
 def test_the_sessions_list_has_a_thumbnail_per_live_session_and_a_table_fragment(browser, team):
