@@ -523,9 +523,9 @@
           return;
         }
         const holds = Boolean(body.you_hold_control);
-        if (holds !== this.state.youHold || body.holder !== this.state.holder) {
-          this.state.since = holds ? this.state.since || new Date().toISOString() : null;
-        }
+        // The control.changed event that follows brings the server's own time.
+        if (holds && !this.state.youHold) this.state.since = new Date().toISOString();
+        if (!body.holder) this.state.since = null;
         this.state.youHold = holds;
         this.state.holder = body.holder || null;
         this.state.note = "";
@@ -559,7 +559,10 @@
             this.canvas.width = event.viewport.width;
             this.canvas.height = event.viewport.height;
           }
-          if (ENDED_STATUSES.has(event.status)) this.ended();
+          if (ENDED_STATUSES.has(event.status)) {
+            this.ended(); // it ended while this page was reconnecting
+            document.body.dispatchEvent(new CustomEvent("live-ended"));
+          }
           break;
         case "page.navigated":
           state.url = event.url;
@@ -773,6 +776,7 @@
       this.template = root.querySelector("template[data-live=thumb]");
       this.detailUrl = root.dataset.detailUrl; // ends with "/", the session id follows
       this.tiles = new Map();
+      this.ended = new Set(); // a frame still on its way must not bring an ended session back
       for (const item of this.list.querySelectorAll("[data-session-id]")) this.adopt(item);
       this.pollTimer = null;
       this.connection = new Connection(root.dataset.liveSocket, {
@@ -816,12 +820,17 @@
 
     onEvent(event) {
       if (event.type !== "status.changed") return;
-      if (ENDED_STATUSES.has(event.status)) this.remove(event.session_id);
-      else if (!this.tiles.has(event.session_id)) this.add(event.session_id);
+      if (ENDED_STATUSES.has(event.status)) {
+        this.ended.add(event.session_id);
+        this.remove(event.session_id);
+      } else if (!this.tiles.has(event.session_id)) {
+        this.add(event.session_id);
+      }
       refresher.request();
     }
 
     onFrame(frame) {
+      if (this.ended.has(frame.sessionId)) return;
       const tile = this.tiles.get(frame.sessionId) || this.add(frame.sessionId);
       tile.painter.push(frame);
     }
