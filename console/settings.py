@@ -74,6 +74,11 @@ def env_optional_secret(name: str) -> str:
 VAR_DIR = Path(env_str("PERISCOPE_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY", VAR_DIR / "secrets" / "django-secret-key")
+# The vault keyring (key-encryption keys and the audit chain key) is only ever read from this
+# file, never from the environment; `manage.py vault_keyring create` makes it (mode 0600).
+PERISCOPE_VAULT_KEYRING_FILE = Path(
+    env_str("PERISCOPE_VAULT_KEYRING_FILE", str(VAR_DIR / "secrets" / "vault-keyring.json"))
+)
 API_KEY_PEPPER = env_secret("PERISCOPE_API_KEY_PEPPER", VAR_DIR / "secrets" / "api-key-pepper")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -96,6 +101,7 @@ INSTALLED_APPS = [
     "teams_app",
     "sessions_app",
     "personas_app",
+    "vaults_app",
 ]
 
 MIDDLEWARE = [

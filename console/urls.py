@@ -14,6 +14,7 @@ urlpatterns = [
     path("sessions/", include("sessions_app.urls")),
     path("team/", include("teams_app.urls")),
     path("personas/", include("personas_app.urls")),
+    path("vaults/", include("vaults_app.urls")),
     path("admin/", admin.site.urls),
     path("replays/<str:token>/", replay_file, name="replay_file"),
     path("viewer/<str:token>/", viewer, name="viewer"),

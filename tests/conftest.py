@@ -10,6 +10,9 @@ from django.db import connection
 from tests.live import LiveServer
 
 os.environ.setdefault("DISABLE_TELEMETRY", "true")  # notte-sdk: no posthog/scarf calls
+# notte-sdk applies nest_asyncio to the whole process when imported, which deadlocks Django's
+# test client on async views (asgiref's async_to_sync) in every later test.
+os.environ.setdefault("NOTTE_ENABLE_NEST_ASYNCIO", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -118,3 +121,14 @@ def api(live, api_key):
 def outsider_api(live, other_team_key):
     with Api(live.api_url, other_team_key) as client:
         yield client
+
+
+@pytest.fixture
+def vault_keyring(tmp_path, settings):
+    """A vault keyring file of the test's own (what `manage.py vault_keyring create` writes)."""
+    from vaults_app import keyring
+
+    path = tmp_path / "secrets" / "vault-keyring.json"
+    settings.PERISCOPE_VAULT_KEYRING_FILE = path
+    keyring.write(path, keyring.generate())
+    return path

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
@@ -28,7 +29,7 @@ from browser.types import ProxySpec, SessionSpec
 from sessions_app import events, selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 
-from . import page_commands
+from . import page_commands, programs
 from .config import launch_config
 from .layers import worker_layers
 from .live import LiveHub
@@ -78,6 +79,7 @@ class Worker:
         self._step_counters: dict[str, int] = {}
         self._pending_steps: dict[str, PendingStep] = {}
         self._step_writes: dict[str, asyncio.Task[None]] = {}
+        self._session_tasks: dict[str, set[asyncio.Task[Any]]] = {}
         # The team each open session belongs to: a command naming another team is refused as
         # if the session did not exist, whatever route the caller had for it.
         self._teams: dict[str, str] = {}
@@ -226,6 +228,8 @@ class Worker:
     def _forget(self, session_id: str, reason: str = "the session ended") -> None:
         if self.live is not None and session_id in self._teams:
             self._spawn(self.live.forget(session_id, reason))
+        for task in self._session_tasks.pop(session_id, set()):
+            task.cancel()  # programs (agents) end with their session
         for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
                       self._activity_saved):
             table.pop(session_id, None)
@@ -292,19 +296,10 @@ class Worker:
                     return ok(await page_commands.observe_wire(session, max_nb_actions=message["max_nb_actions"]))
                 return ok(await page_commands.observe_page(session))
             case "session.execute":
-                session = self.pool.get(session_id)
                 if holder := self.live.holder(session_id):
                     return failure(409, f"{holder} has taken control of this session in the console; try again "
                                         "once they hand it back")
-                index = await self._next_step_index(session_id)
-                self._spawn(events.publish(session_id, events.StepStarted(
-                    type="step.started", index=index, action=page_commands.masked(message["action"]),
-                    url=session.page.url)))
-                result = await page_commands.execute_action(
-                    session, message["action"], allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
-                )
-                self._pending_steps[session_id] = PendingStep(index, message["action"], result, time.monotonic())
-                return ok(result)
+                return ok(await self._execute_locked(session_id, message["action"]))
             case "session.watch":
                 return ok(await self.live.watch(self.pool.get(session_id), message["channel"], message["rate"]))
             case "session.unwatch":
@@ -325,7 +320,58 @@ class Worker:
                     quality=message.get("quality"), full_page=message.get("full_page", False),
                 )
                 return ok(image)
+        if handler := programs.handler_for(message["type"]):
+            self.pool.get(session_id)  # the session must be here
+            return ok(await handler(programs.SessionHandle(self, session_id), message))
         return failure(400, f"unknown command {message['type']!r}")
+
+    async def _execute_locked(self, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
+        """One step, the session's lock held: run it and leave its screenshot and row pending."""
+        assert self.pool
+        session = self.pool.get(session_id)
+        index = await self._next_step_index(session_id)
+        self._spawn(events.publish(session_id, events.StepStarted(
+            type="step.started", index=index, action=page_commands.masked(action), url=session.page.url)))
+        result = await page_commands.execute_action(
+            session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
+        )
+        self._pending_steps[session_id] = PendingStep(index, action, result, time.monotonic())
+        return result
+
+    # -- what programs running in this worker may do (see programs.py) ------------------------
+
+    def holds(self, session_id: str) -> bool:
+        return self.pool is not None and session_id in self.pool.session_ids()
+
+    def spawn_for_session(self, session_id: str, coro) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        tasks = self._session_tasks.setdefault(session_id, set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def program_observe(self, session_id: str, max_nb_actions: int) -> dict[str, Any]:
+        assert self.pool
+        self._activity[session_id] = self.clock()
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            raw = await page_commands.observe_wire(self.pool.get(session_id), max_nb_actions=max_nb_actions)
+        return {**orjson.loads(raw["json"]), "count": raw["count"]}
+
+    async def program_execute(self, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
+        self._activity[session_id] = self.clock()
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            if session_id in self._pending_steps:
+                await self._settle_step(session_id, self._pending_steps.pop(session_id))
+            result = await self._execute_locked(session_id, action)
+        self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
+        return result
+
+    async def program_screenshot(self, session_id: str) -> bytes:
+        assert self.pool
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            return await page_commands.step_screenshot(self.pool.get(session_id))
 
     async def _next_step_index(self, session_id: str) -> int:
         if session_id not in self._step_counters:

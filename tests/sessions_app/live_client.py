@@ -1,12 +1,14 @@
 """A test client for the live sockets: a real websocket through the running server, with the
 console's login cookie and Origin, reading JSON events and headed binary frames."""
 
+import contextlib
 import io
 import json
 import struct
+import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.test import Client
@@ -29,37 +31,41 @@ class Frame:
         return Image.open(io.BytesIO(self.jpeg)).size
 
 
-@dataclass
 class LiveSocket:
-    ws: ClientConnection
-    events: list[dict] = field(default_factory=list)
-    frames: list[Frame] = field(default_factory=list)
+    """Reads everything the server sends, as a browser tab does, in a thread of its own (a test
+    that stopped reading would otherwise hold the server's sends back)."""
+
+    def __init__(self, ws: ClientConnection, *, read: bool = True):
+        self.ws = ws
+        self.events: list[dict] = []
+        self.frames: list[Frame] = []
+        self._reader = threading.Thread(target=self._read, daemon=True) if read else None
+        if self._reader:
+            self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            for message in self.ws:
+                self._keep(message)
+        except (ConnectionClosed, OSError):
+            return
 
     def pump(self, seconds: float) -> None:
-        """Read whatever arrives for `seconds`."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                message = self.ws.recv(timeout=left)
-            except TimeoutError:
-                return
-            self._keep(message)
+        """Let `seconds` of traffic arrive."""
+        time.sleep(seconds)
 
-    def until(self, predicate, timeout: float = 10.0):
+    def until(self, predicate, timeout: float = 15.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = predicate(self)
             if found:
                 return found
-            try:
-                self._keep(self.ws.recv(timeout=max(0.05, min(0.5, deadline - time.monotonic()))))
-            except TimeoutError:
-                continue
+            time.sleep(0.05)
         return predicate(self)
 
     def event(self, kind: str, **match) -> dict | None:
         """The latest event of this kind (matching the given fields)."""
-        for event in reversed(self.events):
+        for event in reversed(list(self.events)):
             if event.get("type") == kind and all(event.get(k) == v for k, v in match.items()):
                 return event
         return None
@@ -75,10 +81,10 @@ class LiveSocket:
         self.ws.send(json.dumps(message))
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
             self.ws.close()
-        except ConnectionClosed:
-            pass
+        if self._reader:
+            self._reader.join(5)
 
 
 def login_cookie(user) -> str:
@@ -87,8 +93,22 @@ def login_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def console_socket(live, path: str, user=None, *, origin: str | None = "") -> LiveSocket:
+def console_socket(live, path: str, user=None, *, origin: str | None = "", read: bool = True) -> LiveSocket:
     headers = {"Cookie": login_cookie(user)} if user is not None else {}
     ws = connect(f"ws://127.0.0.1:{live.port}{path}", origin=live.url if origin == "" else origin,
                  additional_headers=headers, open_timeout=15, max_size=None)
-    return LiveSocket(ws)
+    return LiveSocket(ws, read=read)
+
+
+def console_http(live, user):
+    """The console as the logged-in user's browser uses it: through the running server (not
+    Django's test client, whose views would run on another event loop than the server's)."""
+    import requests
+
+    http = requests.Session()
+    name, _, value = login_cookie(user).partition("=")
+    http.cookies.set(name, value, domain="127.0.0.1")
+    http.get(f"{live.url}/sessions/", timeout=30)  # sets the CSRF cookie
+    http.headers["X-CSRFToken"] = http.cookies.get(settings.CSRF_COOKIE_NAME, "")
+    http.headers["Referer"] = live.url + "/"
+    return http
