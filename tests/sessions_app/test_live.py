@@ -267,14 +267,14 @@ def test_hello_comes_first_and_a_client_that_leaves_at_once_leaves_no_watcher(ap
     goto(api, session, f"{site.url}/spa.html")
     viewer_token = api.get(f"/sessions/{session}").json()["viewer_url"].rstrip("/").rsplit("/", 1)[1]
     for path in (f"/ws/sessions/{session}/?rate=thumbnail", f"/ws/viewer/{viewer_token}/"):
-        socket = console_socket(live, path, owner)
+        socket = console_socket(live, path, owner, read=False)
         first = socket.ws.recv(timeout=10)
         assert isinstance(first, str) and json.loads(first)["type"] == "hello", path
         socket.close()
     # Gone before the server finished greeting: its send fails, and its watcher must go anyway
     # (it used to stay, renewed for ever, and kept the screencast running).
     for _ in range(3):
-        console_socket(live, f"/ws/sessions/{session}/?rate=thumbnail", owner).close()
+        console_socket(live, f"/ws/sessions/{session}/?rate=thumbnail", owner, read=False).close()
     assert wait_until(lambda: feeds(live, session)["thumb"] == (0, False), timeout=5)
     assert wait_until(lambda: live.call(lambda: _watchers(live, session)) == 0, timeout=5)
 
