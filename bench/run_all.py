@@ -9,7 +9,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
-    "session_lifecycle.py", "session_memory.py", "live_view.py", "perception.py", "concurrency.py", "vaults.py",
+    "session_lifecycle.py",
+    "session_memory.py",
+    "live_view.py",
+    "perception.py",
+    "concurrency.py",
+    "vaults.py",
+    "cdp_proxy.py",
 ]
 
 

@@ -292,6 +292,8 @@ PERISCOPE_EGRESS_ALLOW = env_str("PERISCOPE_EGRESS_ALLOW")
 PERISCOPE_CONTROL_LEASE_SECONDS = env_int("PERISCOPE_CONTROL_LEASE_SECONDS", 60, minimum=5)
 PERISCOPE_VIEWER_URL_SECONDS = env_int("PERISCOPE_VIEWER_URL_SECONDS", 3600, minimum=60)
 PERISCOPE_VIEWER_FRAME_ANCESTORS = env_list("PERISCOPE_VIEWER_FRAME_ANCESTORS")
+# The token in a cdp_url works this long at most, and never past the latest end of its session.
+PERISCOPE_CDP_TOKEN_SECONDS = env_int("PERISCOPE_CDP_TOKEN_SECONDS", 3600, minimum=60)
 # evaluate_js runs arbitrary script in a session's page: off unless the operator trusts every key.
 PERISCOPE_ALLOW_EVALUATE_JS = env_bool("PERISCOPE_ALLOW_EVALUATE_JS", False)
 

@@ -1,7 +1,8 @@
-"""Websockets of the live layer. Each consumer authorizes, joins its session's group (events)
-and registers its own frame channel with the session's worker (frames), then relays: events as
-JSON text, frames as binary messages. Commands (take control, release) arrive over HTTP; the
-only thing a consumer forwards to a worker is the input of the person holding control.
+"""Websockets of the live layer, and the CDP endpoint. Each live consumer authorizes, joins its
+session's group (events) and registers its own frame channel with the session's worker (frames),
+then relays: events as JSON text, frames as binary messages. Commands (take control, release)
+arrive over HTTP; the only thing a live consumer forwards to a worker is the input of the person
+holding control. The CDP consumer relays a CDP client's messages to its bridge on the worker.
 
 Frame messages: a 28-byte header (big-endian: uint32 sequence number, float64 capture time in
 epoch milliseconds, the session's 16-byte UUID), then the JPEG. The Notte recording socket sends
@@ -13,10 +14,12 @@ import contextlib
 import json
 import logging
 import struct
+import time
 import uuid
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from core.errors import PeriscopeError
@@ -24,7 +27,7 @@ from teams_app.auth import authenticate
 from teams_app.models import Scope
 from teams_app.selectors import membership_for_console
 
-from . import events, selectors
+from . import cdp_access, events, selectors
 from .models import BrowserSession
 from .viewer_links import viewer_grant
 from .worker import client
@@ -359,3 +362,108 @@ class LogsConsumer(_NotteDebugConsumer):
 
     send_frames = False
 
+
+
+class CdpConsumer(AsyncWebsocketConsumer):
+    """/cdp/<session_id>: a CDP client (Playwright's connect_over_cdp, Puppeteer's connect) attached
+    to one session. Authorized at the handshake (cdp_access.py; these clients send no Origin), then
+    a relay: the client's text frames go to the bridge on the session's worker unparsed, the
+    bridge's messages come back in order. The session outlives the connection."""
+
+    PING_SECONDS = 30.0
+
+    async def connect(self):
+        self.bridge = None
+        query = _query(self.scope)
+        self.grant = await database_sync_to_async(cdp_access.cdp_grant)(
+            session_id=self.scope["url_route"]["kwargs"]["session_id"], token=query.get("token", ""),
+            header_key=_header_key(self.scope))
+        if self.grant is None:
+            return await self.close(code=CLOSE_REFUSED)
+        session = self.grant.session
+        self.route = {"session_id": str(session.id), "team_id": str(session.team_id)}
+        try:
+            opened = await client.call(session.worker_channel, {"type": "session.cdp.open", **self.route,
+                                                                "channel": self.channel_name}, wait_seconds=15)
+        except PeriscopeError:
+            return await self.close(code=CLOSE_REFUSED)
+        self.bridge = opened["bridge"]
+        self.attached_at = time.monotonic()
+        self.detach_reason = "the client disconnected"
+        await self.channel_layer.group_add(events.session_group(self.route["session_id"]), self.channel_name)
+        await self.accept()
+        await database_sync_to_async(cdp_access.cdp_attach_record)(grant=self.grant)
+        self.watchdog = asyncio.ensure_future(self._watch())
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or self.bridge is None:
+            return  # CDP is text; nothing else has a meaning here
+        await self._to_worker({"type": "session.cdp.in", **self.route, "bridge": self.bridge, "text": text_data})
+
+    async def _to_worker(self, message: dict) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return await self.channel_layer.send(self.grant.session.worker_channel, message)
+            except ChannelFull:  # the worker is behind: hold the client back, drop nothing
+                if time.monotonic() > deadline:
+                    self.detach_reason = "the session's worker stopped reading"
+                    return await self.close(code=CLOSE_ENDED)
+                await asyncio.sleep(0.005)
+
+    async def cdp_out(self, message) -> None:
+        for text in message["texts"]:
+            await self.send(text_data=text)
+
+    async def cdp_closed(self, message) -> None:
+        self.detach_reason = message.get("reason") or "closed by the worker"
+        await self.close(code=1000 if self.detach_reason == "Browser.close" else CLOSE_ENDED)
+
+    async def live_event(self, message) -> None:
+        event = message["event"]
+        if event["type"] == "status.changed" and event["status"] not in ("active", "starting"):
+            self.detach_reason = f"the session ended ({event['status']})"
+            await self.close(code=CLOSE_ENDED)
+
+    async def _watch(self) -> None:
+        """Close the connection once its credential no longer allows it (a key revoked, vault
+        secrets filled, the session ended), and keep the worker's bridge alive."""
+        since_ping = 0.0
+        while True:
+            await asyncio.sleep(RECHECK_SECONDS)
+            refusal = await database_sync_to_async(cdp_access.cdp_refusal)(self.grant)
+            if refusal is not None:
+                self.detach_reason = refusal
+                return await self.close(code=CLOSE_REFUSED)
+            since_ping += RECHECK_SECONDS
+            if since_ping >= self.PING_SECONDS:
+                since_ping = 0.0
+                try:
+                    alive = await client.call(self.grant.session.worker_channel, {
+                        "type": "session.cdp.ping", **self.route, "bridge": self.bridge}, wait_seconds=10)
+                except PeriscopeError:
+                    alive = {"open": False}
+                if not alive.get("open"):
+                    self.detach_reason = "the session's worker let the connection go"
+                    return await self.close(code=CLOSE_ENDED)
+
+    async def disconnect(self, code):
+        if getattr(self, "bridge", None) is None:
+            return
+        bridge, self.bridge = self.bridge, None
+        self.watchdog.cancel()
+        with contextlib.suppress(Exception):
+            await self.channel_layer.send(self.grant.session.worker_channel,
+                                          {"type": "session.cdp.close", **self.route, "bridge": bridge})
+        await self.channel_layer.group_discard(events.session_group(self.route["session_id"]), self.channel_name)
+        await database_sync_to_async(cdp_access.cdp_detach_record)(
+            grant=self.grant, reason=self.detach_reason, seconds=time.monotonic() - self.attached_at)
+
+
+def _header_key(scope) -> str:
+    """An API key sent in `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return headers.get("x-api-key", "").strip()

@@ -79,6 +79,10 @@ class BrowserSession(UUIDModel):
     replay_status = models.CharField(max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.NONE, blank=True)
     replay_claimed_at = models.DateTimeField(null=True, blank=True)
     replay_frames = models.PositiveIntegerField(default=0)
+    # When vault secrets were first filled into the session's pages. From then on a CDP client
+    # could read them back (Runtime.evaluate), so only keys of the team that carry the
+    # vaults.reveal scope may attach.
+    vault_filled_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_accessed_at = models.DateTimeField(auto_now_add=True)

@@ -1,7 +1,7 @@
 """Websocket routes of the sessions app: the console's (cookie login, Origin checked) and the
 ones programs use (a token in the query string; they send no Origin header)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import consumers
 
@@ -14,4 +14,5 @@ console_websocket_urlpatterns = [
 token_websocket_urlpatterns = [
     path("api/sessions/<str:session_id>/debug/recording", consumers.RecordingConsumer.as_asgi()),
     path("api/sessions/<str:session_id>/debug/logs", consumers.LogsConsumer.as_asgi()),
+    re_path(r"^cdp/(?P<session_id>[^/]+)/?$", consumers.CdpConsumer.as_asgi()),
 ]

@@ -9,12 +9,15 @@ chrome_args are allowed, which cookies are sane) live in start_options.py and se
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self, get_args
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from core.http import PublicUrls
+from teams_app.models import ApiKey
 
+from .cdp_access import cdp_url
 from .models import BrowserSession, SessionStatus, Step
 from .viewer_links import viewer_url
 
@@ -110,7 +113,9 @@ class SessionResponse(Schema):
     vault_id: str | None
 
     @classmethod
-    def from_session(cls, session: BrowserSession, urls: PublicUrls, steps: list[Step] | None = None) -> Self:
+    def from_session(cls, session: BrowserSession, urls: PublicUrls, steps: list[Step] | None = None, *,
+                     api_key: ApiKey | None = None) -> Self:
+        """api_key: the caller's, which the token in cdp_url is bound to."""
         duration = session.duration
         return cls(
             session_id=str(session.id),
@@ -134,15 +139,11 @@ class SessionResponse(Schema):
             viewport_height=session.viewport_height,
             headless=session.headless,
             solve_captchas=session.solve_captchas,
-            cdp_url=cdp_url(session, urls),
+            cdp_url=cdp_url(session, urls, api_key=api_key),
             viewer_url=viewer_url(session, urls) if session.is_live else None,
             web_bot_auth=session.web_bot_auth,
             vault_id=session.vault_id or None,
         )
-
-
-def cdp_url(session: BrowserSession, urls: PublicUrls) -> str:
-    return f"{urls.ws}/cdp/{session.id}"
 
 
 def console_url(session: BrowserSession, urls: PublicUrls) -> str:
@@ -180,8 +181,8 @@ class TabDebugResponse(Schema):
     ws_url: str
 
     @classmethod
-    def from_tab(cls, session: BrowserSession, urls: PublicUrls, tab: dict[str, Any]) -> Self:
-        return cls(metadata=TabMetadata(**tab), debug_url=console_url(session, urls), ws_url=cdp_url(session, urls))
+    def from_tab(cls, session: BrowserSession, urls: PublicUrls, tab: dict[str, Any], *, cdp: str) -> Self:
+        return cls(metadata=TabMetadata(**tab), debug_url=console_url(session, urls), ws_url=cdp)
 
 
 class SessionDebugResponse(Schema):
@@ -190,15 +191,18 @@ class SessionDebugResponse(Schema):
     tabs: list[TabDebugResponse]
 
     @classmethod
-    def from_session(cls, session: BrowserSession, urls: PublicUrls, tabs: list[dict[str, Any]]) -> Self:
+    def from_session(cls, session: BrowserSession, urls: PublicUrls, tabs: list[dict[str, Any]], *,
+                     api_key: ApiKey | None = None, user: AbstractBaseUser | None = None) -> Self:
+        """api_key or user: whoever asked, whom the token in the CDP URL is bound to."""
+        cdp = cdp_url(session, urls, api_key=api_key, user=user)
         return cls(
             debug_url=console_url(session, urls),
             ws=WsUrls(
-                cdp=cdp_url(session, urls),
+                cdp=cdp,
                 recording=f"{urls.ws}/api/sessions/{session.id}/debug/recording",
                 logs=f"{urls.ws}/api/sessions/{session.id}/debug/logs",
             ),
-            tabs=[TabDebugResponse.from_tab(session, urls, t) for t in tabs],
+            tabs=[TabDebugResponse.from_tab(session, urls, t, cdp=cdp) for t in tabs],
         )
 
 

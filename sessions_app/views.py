@@ -121,7 +121,9 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
             "shots": [] if session.is_live else selectors.steps_with_screenshots(session=session),
         }
     if fragment is None:
-        context["debug"] = SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs=[])
+        context["debug"] = SessionDebugResponse.from_session(
+            session, PublicUrls.for_request(request), tabs=[], user=request.user if membership.can_operate else None
+        )
     template = "sessions_app/detail.html" + (f"#{fragment}" if fragment else "")
     return render(request, template, context)
 

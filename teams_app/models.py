@@ -100,6 +100,8 @@ class AuditAction(models.TextChoices):
     CONTROL_RELEASED = "session.control_released"
     CONTROL_TAKEN_OVER = "session.control_taken_over"
     CONTROL_EXPIRED = "session.control_expired"
+    CDP_ATTACHED = "session.cdp_attached", "CDP client attached"
+    CDP_DETACHED = "session.cdp_detached", "CDP client detached"
 
 
 class AuditEvent(models.Model):

@@ -9,6 +9,7 @@ from ninja import Query, Router
 from core.errors import NotFound
 from core.http import PublicUrls
 from sessions_app import replays, selectors, services
+from sessions_app.cdp_access import cdp_url
 from sessions_app.schemas import (
     GetCookiesResponse,
     ListQuery,
@@ -32,7 +33,7 @@ router = Router(tags=["Sessions"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
 async def session_start(request: HttpRequest, body: SessionStartRequest | None = None):
     options = build_start_options((body or SessionStartRequest()).model_dump())
     session = await services.session_start(team=request.auth.team, options=options, api_key=request.auth)
-    return SessionResponse.from_session(session, PublicUrls.for_request(request))
+    return SessionResponse.from_session(session, PublicUrls.for_request(request), api_key=request.auth)
 
 
 async def _list(request: HttpRequest, query: ListQuery):
@@ -40,7 +41,7 @@ async def _list(request: HttpRequest, query: ListQuery):
         team=request.auth.team, only_active=query.only_active, page=query.page, page_size=query.page_size
     )
     urls = PublicUrls.for_request(request)
-    return [SessionResponse.from_session(s, urls) for s in sessions]
+    return [SessionResponse.from_session(s, urls, api_key=request.auth) for s in sessions]
 
 
 @router.get("/", response=list[SessionResponse], operation_id="listSessions")
@@ -58,14 +59,14 @@ async def session_status(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     await services.session_sync(session=session)
     steps = await sync_to_async(selectors.session_steps)(session=session)
-    return SessionResponse.from_session(session, PublicUrls.for_request(request), steps)
+    return SessionResponse.from_session(session, PublicUrls.for_request(request), steps, api_key=request.auth)
 
 
 @router.delete("/{session_id}/stop", response=SessionResponse, operation_id="sessionStop")
 async def session_stop(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     session = await services.session_stop(session=session, api_key=request.auth)
-    return SessionResponse.from_session(session, PublicUrls.for_request(request))
+    return SessionResponse.from_session(session, PublicUrls.for_request(request), api_key=request.auth)
 
 
 @router.get("/{session_id}/replay", response=ReplayResponse, operation_id="sessionReplay")
@@ -93,7 +94,7 @@ async def session_offset(request: HttpRequest, session_id: str):
 async def session_debug(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     tabs = await services.session_command(session=session, command={"type": "session.tabs"}) if session.is_live else []
-    return SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs)
+    return SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs, api_key=request.auth)
 
 
 @router.get("/{session_id}/debug/tab", response=TabDebugResponse, operation_id="sessionDebugTabInfo")
@@ -102,7 +103,8 @@ async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int 
     tabs = await services.session_command(session=session, command={"type": "session.tabs"})
     if not 0 <= tab_idx < len(tabs):
         raise NotFound(f"Session {session_id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
-    return TabDebugResponse.from_tab(session, PublicUrls.for_request(request), tabs[tab_idx])
+    urls = PublicUrls.for_request(request)
+    return TabDebugResponse.from_tab(session, urls, tabs[tab_idx], cdp=cdp_url(session, urls, api_key=request.auth))
 
 
 @router.get("/{session_id}/cookies", response=GetCookiesResponse, exclude_none=True, operation_id="sessionCookiesGet")

@@ -183,7 +183,7 @@ class LiveHub:
                 error=(request.failure or "failed")[:200])))
             page.on("response", lambda response: self._http_error(session_id, response))
             page.on("domcontentloaded", lambda p: self._spawn(self._navigated(session, p)))
-            page.on("close", lambda p: self._spawn(self._tabs(session)))
+            page.on("close", lambda p: self._spawn(self._closed(session, p)))
 
         for page in session.tabs:
             watch_page(page)
@@ -222,6 +222,15 @@ class LiveHub:
         with contextlib.suppress(Exception):
             await events.publish(session.session_id, events.Navigated(
                 type="page.navigated", url=page.url, title=await page.title()))
+        await self._tabs(session)
+
+    async def _closed(self, session: SessionContext, page) -> None:
+        """A tab closed by someone other than the API (a CDP client, the page itself): if it was
+        the current one, the session goes on in its last remaining tab, or in a new blank one."""
+        if page is session.page and not session.closed:
+            with contextlib.suppress(Exception):
+                remaining = session.tabs or [await session.context.new_page()]
+                await session.switch_to(remaining[-1])
         await self._tabs(session)
 
     async def _tabs(self, session: SessionContext) -> None:

@@ -31,7 +31,16 @@ CommandType = Literal[
     "session.unwatch",
     "session.control",
     "session.input",
+    # CDP attach (worker/cdp.py): open answers with the bridge's id; in, ping and close are the
+    # consumer's relay, handled in arrival order
+    "session.cdp.open",
+    "session.cdp.in",
+    "session.cdp.ping",
+    "session.cdp.close",
 ]
+
+# Handled as they arrive, without a task or a reply: a client's frames keep their order.
+CDP_RELAY = frozenset({"session.cdp.in", "session.cdp.close"})
 
 
 class Command(TypedDict):
@@ -63,6 +72,10 @@ class Command(TypedDict):
     holder_user_id: NotRequired[int | None]
     # session.input (sent without reply_to: nobody waits for it)
     event: NotRequired[dict[str, Any]]
+    # session.cdp.*: the bridge (from open's answer) and a client's text frame; open names the
+    # consumer's channel, where the bridge's messages go
+    bridge: NotRequired[str]
+    text: NotRequired[str]
 
 
 class Reply(TypedDict):

@@ -30,10 +30,11 @@ from sessions_app import events, selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 
 from . import page_commands, programs
+from .cdp import CdpHub
 from .config import launch_config
 from .layers import worker_layers
 from .live import LiveHub
-from .protocol import START_QUEUE, Command, Reply, failure, not_here, ok
+from .protocol import CDP_RELAY, START_QUEUE, Command, Reply, failure, not_here, ok
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Worker:
         self.clock = clock
         self.pool: BrowserPool | None = None
         self.live: LiveHub | None = None
+        self.cdp: CdpHub | None = None
         self.record: BrowserWorker | None = None
         self.channel = ""
         self.ready = asyncio.Event()
@@ -95,6 +97,7 @@ class Worker:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
         self.live = LiveHub(layer, clock=self.clock, lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS)
+        self.cdp = CdpHub(layer, on_activity=self._touch)
         self.pool = BrowserPool(launch_config(), warm_size=self.warm_contexts, on_lost=self._on_lost)
         await self.pool.start()
         self.record = await sync_to_async(services.worker_register)(
@@ -117,6 +120,8 @@ class Worker:
             await self._shutdown()
 
     async def _shutdown(self) -> None:
+        if self.cdp:
+            await self.cdp.close_all()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -150,7 +155,18 @@ class Worker:
     async def _serve_own(self, layer) -> None:
         while True:
             message = await layer.receive(self.channel)
+            if message.get("type") in CDP_RELAY and self.cdp is not None:
+                if message["type"] == "session.cdp.in":
+                    self.cdp.deliver(message)
+                else:
+                    self.cdp.hang_up(message)
+                continue
             self._spawn(self._command(layer, message))
+
+    def _touch(self, session_id: str) -> None:
+        """Activity on the session (a CDP client's message): it holds off the idle timeout."""
+        if session_id in self._teams:
+            self._activity[session_id] = self.clock()
 
     async def _reply(self, layer, message: Command, reply: Reply) -> None:
         with contextlib.suppress(Exception):
@@ -230,6 +246,8 @@ class Worker:
             self._spawn(self.live.forget(session_id, reason))
         for task in self._session_tasks.pop(session_id, set()):
             task.cancel()  # programs (agents) end with their session
+        if self.cdp is not None and self.cdp.count(session_id):
+            self._spawn(self.cdp.session_ended(session_id, reason))
         for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
                       self._activity_saved):
             table.pop(session_id, None)
@@ -248,6 +266,10 @@ class Worker:
                 self._activity[session_id] = self.clock()
                 async with self._locks.setdefault(session_id, asyncio.Lock()):
                     await self.live.input(self.pool.get(session_id), message.get("event") or {})
+            return
+        if message["type"] in ("session.cdp.open", "session.cdp.ping"):
+            # Not behind the session's lock: a long action must not hold up a client's handshake.
+            await self._reply(layer, message, await self._cdp_command(message))
             return
         if message["type"] not in ("session.sync", "session.unwatch"):
             self._activity[session_id] = self.clock()
@@ -373,6 +395,22 @@ class Worker:
         async with self._locks.setdefault(session_id, asyncio.Lock()):
             return await page_commands.step_screenshot(self.pool.get(session_id))
 
+    async def _cdp_command(self, message: Command) -> Reply:
+        assert self.pool and self.cdp
+        session_id = message["session_id"]
+        if message["type"] == "session.cdp.ping":
+            return ok({"open": self.cdp.ping(message)})
+        if session_id not in self.pool.session_ids():
+            return not_here(session_id)
+        self._activity[session_id] = self.clock()
+        try:
+            bridge = await self.cdp.open(self.pool.get(session_id), team_id=message["team_id"],
+                                         channel=message["channel"])
+        except Exception as exc:
+            log.exception("could not open a CDP bridge to %s", session_id)
+            return failure(500, f"could not attach to the session's browser: {exc}")
+        return ok({"bridge": bridge})
+
     async def _next_step_index(self, session_id: str) -> int:
         if session_id not in self._step_counters:
             self._step_counters[session_id] = await sync_to_async(selectors.step_count)(session_id=session_id)
@@ -454,6 +492,8 @@ class Worker:
                 await self._enforce_deadlines()
                 if self.live is not None:
                     await self.live.housekeeping(self._held)
+                if self.cdp is not None:
+                    await self.cdp.housekeeping()
                 if ticks % 2 == 0:
                     await sync_to_async(services.workers_reap_stale)(stale_after=self.stale_after)
             except Exception:

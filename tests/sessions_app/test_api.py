@@ -256,7 +256,8 @@ def test_debug_answers_the_contract_shape(api, live):
     sid = start(api)["session_id"]
     debug = api.get(f"/sessions/{sid}/debug").json()
     assert set(debug["ws"]) == {"cdp", "recording", "logs"}
-    assert debug["ws"]["cdp"] == f"ws://127.0.0.1:{live.port}/cdp/{sid}"
+    cdp, _, query = debug["ws"]["cdp"].partition("?token=")
+    assert cdp == f"ws://127.0.0.1:{live.port}/cdp/{sid}" and len(query) > 40  # a signed token for the caller
     assert debug["debug_url"].endswith(f"/sessions/{sid}/")
     assert [(t["metadata"]["tab_id"], t["metadata"]["url"]) for t in debug["tabs"]] == [(0, "about:blank")]
     assert api.delete(f"/sessions/{sid}/stop").status_code == 200

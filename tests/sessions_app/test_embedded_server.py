@@ -14,7 +14,7 @@ import requests
 from browser.pool import chromium_pids
 from tests.live import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

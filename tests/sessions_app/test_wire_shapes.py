@@ -44,7 +44,7 @@ def test_a_starting_session_reads_as_active_with_urls_a_client_can_reach():
     wire = SessionResponse.from_session(a_session(status=SessionStatus.STARTING), URLS).model_dump()
     assert wire["status"] == "active"
     assert wire["cdp_url"] == f"wss://periscope.example/cdp/{wire['session_id']}"
-    assert wire["viewer_url"].startswith("https://periscope.example/sessions/")
+    assert wire["viewer_url"].startswith("https://periscope.example/viewer/")  # a signed link to watch it
     assert wire["timeout_minutes"] == wire["idle_timeout_minutes"] == 3
     assert "detail" not in wire  # a 200 body with "detail" is an error to the SDK
 
