@@ -47,7 +47,10 @@ FrameListener = Callable[[Frame], None]
 
 
 class Screencast:
-    def __init__(self, page: Page, *, max_width: int | None = None, quality: int = 60, every_nth_frame: int = 2):
+    # Every compositor frame: a change that paints once (a typed character, a new static page)
+    # paints one frame, and keeping only every other one lost about half of those for good. The
+    # live hub caps what each watcher receives anyway.
+    def __init__(self, page: Page, *, max_width: int | None = None, quality: int = 60, every_nth_frame: int = 1):
         size = page.viewport_size or {"width": 1280, "height": 1080}
         self.page = page
         self.max_width = min(max_width or size["width"], size["width"])

@@ -54,9 +54,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
     send_events = True
     send_frames = True
 
-    async def start_live(self) -> None:
+    async def __call__(self, scope, receive, send):
+        # However the connection ends, its watchers go. When a send finds the client gone (it
+        # left while connect() was still running, say), uvicorn ends the app quietly and Channels
+        # never calls disconnect(): without this, the watcher would be renewed for ever.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.stop_live()
+
+    async def start_live(self, *, frames_now: bool = True) -> None:
+        """Frames flow at once, or (sockets that greet with `hello`) once open_frames() says so."""
         self.watched: dict[str, BrowserSession] = {}
         self.slots: dict[str, dict] = {}
+        self.frames_open = asyncio.Event()
+        if frames_now:
+            self.frames_open.set()
         self.frame_ready = asyncio.Event()
         # The default prefix, shared with the consumer's own channel and the worker replies: with
         # Redis they all come through the process's one reader (see worker/client.py).
@@ -91,10 +104,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
                                                           "team_id": str(session.team_id)}, wait_seconds=10)
 
     async def disconnect(self, code):
+        await self.stop_live()
+
+    async def stop_live(self) -> None:
+        """Idempotent: called on disconnect and again when the app ends."""
         for task in getattr(self, "live_tasks", []):
             task.cancel()
+        self.live_tasks = []
         for session_id in list(getattr(self, "watched", {})):
-            await self.unwatch(session_id)
+            try:
+                await self.unwatch(session_id)
+            except Exception:
+                log.warning("could not stop watching %s", session_id, exc_info=True)
+
+    def open_frames(self) -> None:
+        self.frames_open.set()
 
     # -- frames: worker -> slot -> socket ------------------------------------------------------
 
@@ -109,6 +133,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self.frame_ready.set()
 
     async def _send_frames(self) -> None:
+        await self.frames_open.wait()
         while True:
             await self.frame_ready.wait()
             self.frame_ready.clear()
@@ -189,7 +214,7 @@ class SessionLiveConsumer(LiveConsumer):
         self.session, self.membership = found
         self.rate = "thumbnail" if _query(self.scope).get("rate") == "thumbnail" else "focused"
         await self.accept()
-        await self.start_live()
+        await self.start_live(frames_now=False)
         lease = await selectors.acontrol_of(session=self.session)
         self.holder_user_id = lease.holder_id if lease else None
         described = await self.watch(self.session)
@@ -200,6 +225,7 @@ class SessionLiveConsumer(LiveConsumer):
             "holder": lease.holder_label if lease else None, "you_hold_control": self.holds_control,
             **(described or {}),
         }))
+        self.open_frames()  # hello first, as the protocol says
 
     @property
     def holds_control(self) -> bool:
@@ -236,10 +262,11 @@ class TeamSessionsConsumer(LiveConsumer):
         sessions = await selectors.alive_sessions_of_team(team_id=self.membership.team_id)
         await asyncio.gather(*(self.watch(session) for session in sessions))  # one round trip, not N
 
-    async def disconnect(self, code):
+    async def stop_live(self) -> None:
         if hasattr(self, "team_group"):
             await self.channel_layer.group_discard(self.team_group, self.channel_name)
-        await super().disconnect(code)
+            del self.team_group
+        await super().stop_live()
 
     async def still_allowed(self) -> bool:
         return await selectors.amembership_exists(team_id=self.membership.team_id, user_id=self.membership.user_id)
@@ -271,7 +298,7 @@ class ViewerConsumer(LiveConsumer):
         self.session = session
         self.interactive = self.grant.interactive and _query(self.scope).get("interactive", "1") != "0"
         await self.accept()
-        await self.start_live()
+        await self.start_live(frames_now=False)
         lease = await selectors.acontrol_of(session=session)
         self.link_holds = lease is not None and lease.holder_id is None
         described = await self.watch(session)
@@ -280,6 +307,7 @@ class ViewerConsumer(LiveConsumer):
             "can_control": self.interactive, "holder": lease.holder_label if lease else None,
             "you_hold_control": self.interactive and self.link_holds, **(described or {}),
         }))
+        self.open_frames()
 
     async def live_event(self, message) -> None:
         event = message["event"]

@@ -22,6 +22,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -92,6 +93,33 @@ async def replay_ready(*, session: BrowserSession) -> ReplayFiles:
             raise NotFound(f"The replay of session {session.id} could not be built; the server log says why")
         raise NotFound(f"The replay of session {session.id} is being built; ask again in a few seconds")
     return files
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleReplay:
+    """What the session page shows where the live view was: the replay, or why there is none yet."""
+
+    status: str  # "live", "ready", "building", "failed" or "none" (no step has a screenshot)
+    webp_url: str | None = None
+    mp4_url: str | None = None
+    frames: int = 0
+
+
+def replay_for_console(*, session: BrowserSession) -> ConsoleReplay:
+    """The replay for the session page, starting its build the first time an ended session's page
+    asks (as the API does). A build that failed is not retried from the page."""
+    if session.is_live:
+        return ConsoleReplay("live")
+    files = replay_files(session=session)
+    if files is not None:
+        def url(kind: str, path: str | None) -> str | None:
+            return reverse("replay_file", args=[replay_token(session, kind)]) if path else None
+
+        return ConsoleReplay("ready", webp_url=url("webp", files.webp), mp4_url=url("mp4", files.mp4),
+                             frames=files.frames)
+    if session.replay_status == ReplayStatus.FAILED:
+        return ConsoleReplay("failed")
+    return ConsoleReplay("building") if replay_request_build(session=session) else ConsoleReplay("none")
 
 
 def replay_request_build(*, session: BrowserSession) -> bool:

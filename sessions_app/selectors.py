@@ -98,6 +98,10 @@ async def asession_for_team_id(*, team_id: str, session_id: str) -> BrowserSessi
     return await BrowserSession.objects.filter(pk=pk, team_id=team_id).select_related("team").afirst()
 
 
+def control_of(*, session: BrowserSession) -> SessionControl | None:
+    return SessionControl.objects.filter(session=session).first()
+
+
 async def acontrol_of(*, session: BrowserSession) -> SessionControl | None:
     return await SessionControl.objects.filter(session=session).afirst()
 

@@ -54,15 +54,19 @@ def _list_context(request: HttpRequest, membership: Membership, form=None, error
     }
 
 
+LIVE_THUMBNAILS = 24
+
+
 @login_required
 @require_GET
 @vary_on_htmx
 def session_list(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
-    template = "sessions_app/list.html"
+    context = _list_context(request, membership)
     if htmx_partial(request):
-        template += "#session-table"
-    return render(request, template, _list_context(request, membership))
+        return render(request, "sessions_app/list.html#session-rows", context)
+    live = selectors.session_list_for_team(team=membership.team, only_active=True)[:LIVE_THUMBNAILS]
+    return render(request, "sessions_app/list.html", {**context, "live_sessions": list(live)})
 
 
 @login_required
@@ -85,6 +89,11 @@ async def session_start(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# The session page's fragments, refreshed by htmx when the live view reports a change: "body"
+# (header, details, timeline, steps) and "media" (the live view, or the replay once it ended).
+DETAIL_FRAGMENTS = {"body": "session-refresh", "media": "session-media"}
+
+
 @login_required
 @require_GET
 @vary_on_htmx
@@ -94,18 +103,28 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         session = selectors.session_get_for_team(team=membership.team, session_id=session_id)
     except NotFound:
         raise Http404("No such session in this team") from None
+    fragment = DETAIL_FRAGMENTS.get(request.GET.get("fragment", "")) if htmx_partial(request) else None
     context = {
         "session": session,
-        "events": selectors.session_events(session=session),
-        "steps": selectors.session_steps(session=session),
-        "debug": SessionDebugResponse.from_session(
-            session, PublicUrls.for_request(request), tabs=[], user=request.user if membership.can_operate else None
-        ),
         "can_operate": membership.can_operate,
+        "can_take_over": membership.can_manage_team,
+        "oob": fragment == DETAIL_FRAGMENTS["body"],
     }
-    template = "sessions_app/detail.html"
-    if htmx_partial(request):
-        template += "#session-summary"
+    if fragment != DETAIL_FRAGMENTS["media"]:
+        context |= {"events": selectors.session_events(session=session),
+                    "steps": selectors.session_steps(session=session)}
+    if fragment != DETAIL_FRAGMENTS["body"]:
+        context |= {
+            "control": selectors.control_of(session=session) if session.is_live else None,
+            "lease_seconds": settings.PERISCOPE_CONTROL_LEASE_SECONDS,
+            "replay": replays.replay_for_console(session=session),
+            "shots": [] if session.is_live else selectors.steps_with_screenshots(session=session),
+        }
+    if fragment is None:
+        context["debug"] = SessionDebugResponse.from_session(
+            session, PublicUrls.for_request(request), tabs=[], user=request.user if membership.can_operate else None
+        )
+    template = "sessions_app/detail.html" + (f"#{fragment}" if fragment else "")
     return render(request, template, context)
 
 
@@ -122,7 +141,10 @@ async def session_stop(request: HttpRequest, session_id) -> HttpResponse:
         await services.session_stop(session=session, user=await request.auser())
     if request.htmx and request.POST.get("from") == "list":
         context = await sync_to_async(_list_context)(request, membership)
-        return render(request, "sessions_app/list.html#session-table", context)
+        return render(request, "sessions_app/list.html#session-rows", context)
+    if request.htmx:
+        # The session page refreshes its fragments on this event, as when the live view says so.
+        return HttpResponse(status=200, headers={"HX-Trigger": "live-ended"})
     return redirect("sessions_app:detail", session_id=session_id)
 
 

@@ -258,3 +258,26 @@ def test_viewer_url_opens_one_session_live_and_stops_with_it(api, live, site, ow
     assert other  # the other session was never reachable through this link
     socket.close()
 
+
+
+def test_hello_comes_first_and_a_client_that_leaves_at_once_leaves_no_watcher(api, live, site, owner):
+    import json
+
+    session = start(api)["session_id"]
+    goto(api, session, f"{site.url}/spa.html")
+    viewer_token = api.get(f"/sessions/{session}").json()["viewer_url"].rstrip("/").rsplit("/", 1)[1]
+    for path in (f"/ws/sessions/{session}/?rate=thumbnail", f"/ws/viewer/{viewer_token}/"):
+        socket = console_socket(live, path, owner, read=False)
+        first = socket.ws.recv(timeout=10)
+        assert isinstance(first, str) and json.loads(first)["type"] == "hello", path
+        socket.close()
+    # Gone before the server finished greeting: its send fails, and its watcher must go anyway
+    # (it used to stay, renewed for ever, and kept the screencast running).
+    for _ in range(3):
+        console_socket(live, f"/ws/sessions/{session}/?rate=thumbnail", owner, read=False).close()
+    assert wait_until(lambda: feeds(live, session)["thumb"] == (0, False), timeout=5)
+    assert wait_until(lambda: live.call(lambda: _watchers(live, session)) == 0, timeout=5)
+
+
+async def _watchers(live, session_id):
+    return live.worker.live.watcher_count(session_id)

@@ -1,0 +1,62 @@
+"""The CDP screencast (browser/screencast.py) in Chromium: a watcher of a static page must see
+every change, however small, or the live view shows a stale page until something else moves."""
+
+import asyncio
+
+import pytest
+import pytest_asyncio
+
+from browser.screencast import Screencast
+from tests.support.chromium import chromium_executable
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def chromium():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_executable(),
+            headless=True,
+            args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(chromium):
+    context = await chromium.new_context(viewport={"width": 1280, "height": 800})
+    yield await context.new_page()
+    await context.close()
+
+
+async def frames_after(cast_frames: list, change, settle: float = 0.4) -> int:
+    before = len(cast_frames)
+    await change()
+    await asyncio.sleep(settle)
+    return len(cast_frames) - before
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("max_width", [None, 320])
+async def test_each_single_change_of_a_static_page_reaches_the_screencast(page, max_width):
+    # One change paints one compositor frame; a screencast that keeps only every other frame
+    # (everyNthFrame 2) lost about half of them, and with them typed characters and new pages.
+    await page.set_content("<p id=text>start</p>")
+    cast = Screencast(page, max_width=max_width)
+    frames: list = []
+    cast.listeners.append(frames.append)
+    await cast.start()
+    await asyncio.sleep(0.4)
+    try:
+        for n in range(8):
+            shown = await frames_after(
+                frames,
+                lambda n=n: page.evaluate(
+                    f"document.getElementById('text').textContent = 'change {n}'"
+                ),
+            )
+            assert shown >= 1, f"change {n} never reached the screencast"
+    finally:
+        await cast.stop()
