@@ -5,6 +5,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .webrtc import FLAGS as WEBRTC_FLAGS
+
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 DEBIAN_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 
@@ -28,7 +30,11 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "PreconnectToSearch",
     "CDPScreenshotNewSurface",
 )
-LEAN_DISABLED_FEATURES = (*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+LEAN_DISABLED_FEATURES = (
+    *PLAYWRIGHT_DISABLED_FEATURES,
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+)
 
 BASE_FLAGS = (
     # Without these Chromium keeps calling Google services; on a closed network that is a
@@ -40,7 +46,8 @@ BASE_FLAGS = (
     "--no-first-run",
     "--disable-gpu",
     "--disable-dev-shm-usage",
-    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # WebRTC may send UDP only through the proxy, i.e. not at all (see webrtc.py).
+    *WEBRTC_FLAGS,
     "--disable-features=" + ",".join(LEAN_DISABLED_FEATURES),
 )
 
@@ -68,7 +75,11 @@ class LaunchConfig:
 
 def _playwright_browsers_dir() -> Path:
     configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
-    return Path(configured) if configured and configured != "0" else Path.home() / ".cache" / "ms-playwright"
+    return (
+        Path(configured)
+        if configured and configured != "0"
+        else Path.home() / ".cache" / "ms-playwright"
+    )
 
 
 def _newest(pattern: str) -> str | None:
@@ -85,7 +96,9 @@ def _first_executable(*candidates: str | None) -> str | None:
 
 def find_chromium(configured: str | None = None) -> str | None:
     """The configured path, else Playwright's own download, else Debian's package."""
-    return _first_executable(configured, _newest("chromium-*/chrome-linux*/chrome"), DEBIAN_CHROMIUM)
+    return _first_executable(
+        configured, _newest("chromium-*/chrome-linux*/chrome"), DEBIAN_CHROMIUM
+    )
 
 
 def find_headless_shell(configured: str | None = None) -> str | None:

@@ -23,6 +23,7 @@ from .launcher import LaunchConfig, find_xvfb, minimal_env
 from .session import SessionContext
 from .types import PoolStats, SessionSpec
 from .url_policy import EgressPolicy
+from .webrtc import check_no_udp
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ LostCallback = Callable[[str, str], Awaitable[None]]
 class BrowserPool:
     egress: EgressProxy | None = None  # set by start() when config.egress_guard is on
 
-    def __init__(self, config: LaunchConfig, *, warm_size: int = 2, on_lost: LostCallback | None = None):
+    def __init__(
+        self, config: LaunchConfig, *, warm_size: int = 2, on_lost: LostCallback | None = None
+    ):
         self._config = config
         self._warm_size = warm_size
         self._on_lost = on_lost
@@ -72,7 +75,9 @@ class BrowserPool:
                 self._schedule_refill()
             return self._browser
 
-    async def _launch(self, executable: str, *, headless: bool, display: str | None = None) -> Browser:
+    async def _launch(
+        self, executable: str, *, headless: bool, display: str | None = None
+    ) -> Browser:
         assert self._playwright and self._home
         browser = await self._playwright.chromium.launch(
             executable_path=executable,
@@ -83,6 +88,12 @@ class BrowserPool:
             # Playwright's own sandbox/automation defaults stay; the pipe transport means
             # no debugging port is ever opened (security S14).
         )
+        try:
+            await check_no_udp(browser)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await browser.close()
+            raise
         browser.on("disconnected", lambda _b: self._browser_gone(browser))
         return browser
 
@@ -135,7 +146,13 @@ class BrowserPool:
         browser is not busy making the next context while this start is being answered."""
         if spec.session_id in self._sessions:
             raise BrowserError(f"session {spec.session_id} is already open")
-        if spec.headless and spec.fits_pool and self._warm and self._browser and self._browser.is_connected():
+        if (
+            spec.headless
+            and spec.fits_pool
+            and self._warm
+            and self._browser
+            and self._browser.is_connected()
+        ):
             context, page = self._warm.pop()
             if refill:
                 self._schedule_refill()
@@ -149,7 +166,9 @@ class BrowserPool:
             except Exception:
                 await context.close()
                 raise
-            session = SessionContext(spec=spec, context=context, page=page, headed=not spec.headless)
+            session = SessionContext(
+                spec=spec, context=context, page=page, headed=not spec.headless
+            )
         session.files_dir = self._home / "sessions" / spec.session_id if self._home else None
         session.track_navigation(session.page)
         self._sessions[spec.session_id] = session
@@ -229,8 +248,13 @@ class BrowserPool:
     @staticmethod
     async def _apply_spec(page: Page, spec: SessionSpec) -> None:
         size = page.viewport_size
-        if not size or (size["width"], size["height"]) != (spec.viewport_width, spec.viewport_height):
-            await page.set_viewport_size({"width": spec.viewport_width, "height": spec.viewport_height})
+        if not size or (size["width"], size["height"]) != (
+            spec.viewport_width,
+            spec.viewport_height,
+        ):
+            await page.set_viewport_size(
+                {"width": spec.viewport_width, "height": spec.viewport_height}
+            )
         if spec.extra_http_headers:
             await page.context.set_extra_http_headers(spec.extra_http_headers)
 
