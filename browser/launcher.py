@@ -63,6 +63,8 @@ class LaunchConfig:
     # which refuses non-public addresses unless listed here (see url_policy.EgressPolicy).
     egress_guard: bool = True
     egress_allow: tuple[str, ...] = ()
+    # Refuse proxy connections from any local process but this worker's Chromium (Linux).
+    egress_peer_check: bool = True
 
     @property
     def flags(self) -> list[str]:

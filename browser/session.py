@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.async_api import BrowserContext, Page
 
+from .egress import Endpoint, Traffic
 from .perception.observe import Snapshot
 from .screencast import FrameCache
 from .types import SessionSpec
@@ -22,6 +23,8 @@ class SessionContext:
     headed: bool = False
     closed: bool = False
     files_dir: Path | None = None
+    # The egress proxy's port for this context alone: what it counts is this session's traffic.
+    egress: Endpoint | None = None
     snapshot: Snapshot | None = None
     frames: FrameCache | None = None
     filled_values: list[str] = field(default_factory=list)
@@ -37,7 +40,11 @@ class SessionContext:
         self._loaded.set()
 
         def started(request) -> None:
-            if page is self.page and request.is_navigation_request() and request.frame is page.main_frame:
+            if (
+                page is self.page
+                and request.is_navigation_request()
+                and request.frame is page.main_frame
+            ):
                 self._loaded.clear()
 
         def finished(_=None) -> None:
@@ -46,7 +53,12 @@ class SessionContext:
 
         page.on("request", started)
         page.on("domcontentloaded", finished)
-        page.on("requestfailed", lambda r: finished() if r.is_navigation_request() and r.frame is page.main_frame else None)
+        page.on(
+            "requestfailed",
+            lambda r: (
+                finished() if r.is_navigation_request() and r.frame is page.main_frame else None
+            ),
+        )
         page.on("close", finished)
 
     async def settled(self, wait_seconds: float = 10.0) -> None:
@@ -60,6 +72,10 @@ class SessionContext:
     @property
     def session_id(self) -> str:
         return self.spec.session_id
+
+    @property
+    def traffic(self) -> Traffic:
+        return self.egress.traffic if self.egress else Traffic()
 
     @property
     def tabs(self) -> list[Page]:
@@ -108,5 +124,7 @@ class SessionContext:
                 await self.frames.stop()
             await self.context.close()
         finally:
+            if self.egress:
+                self.egress.close()
             if self.files_dir:
                 shutil.rmtree(self.files_dir, ignore_errors=True)

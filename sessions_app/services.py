@@ -119,6 +119,14 @@ def session_activity_save(*, activity: dict[str, float]) -> None:
         BrowserSession.objects.filter(pk=session_id, last_accessed_at__lt=when).update(last_accessed_at=when)
 
 
+def session_traffic_save(*, traffic: dict[str, tuple[int, int]]) -> None:
+    """The bytes each session's pages sent and received through the egress proxy so far."""
+    for session_id, (sent, received) in traffic.items():
+        BrowserSession.objects.filter(pk=session_id).update(
+            network_request_bytes=sent, network_response_bytes=received
+        )
+
+
 def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
     audit_record(team=session.team, action=action, actor_user=user, actor_key=api_key,
                  target=f"session {session.id}", data=data)
@@ -309,4 +317,7 @@ async def session_sync(*, session: BrowserSession) -> None:
     after an execute sees it. Not activity: polling a session's status does not keep it alive."""
     if session.is_live and session.worker_channel:
         with contextlib.suppress(client.SessionNotOnWorker):
-            await session_command(session=session, command={"type": "session.sync"})
+            traffic = await session_command(session=session, command={"type": "session.sync"})
+            # The worker writes byte counts every few seconds; its answer has them up to now.
+            session.network_request_bytes = traffic["network_request_bytes"]
+            session.network_response_bytes = traffic["network_response_bytes"]

@@ -20,8 +20,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from browser.egress import Traffic
 from browser.errors import SessionNotFound, UnsupportedOption
 from browser.pool import BrowserPool
+from browser.session import SessionContext
 from browser.types import ProxySpec, SessionSpec
 from sessions_app import selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
@@ -81,6 +83,9 @@ class Worker:
         # the reaper checks idle timeouts against it and saves it to the row every few seconds.
         self._activity: dict[str, float] = {}
         self._activity_saved: dict[str, float] = {}
+        # Egress bytes (sent, received) last written to each session's row.
+        self._traffic_saved: dict[str, tuple[int, int]] = {}
+        self._traffic_saved_at = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -190,7 +195,7 @@ class Worker:
             log.exception("one-shot scrape failed")
             reply = failure(500, f"the scrape failed: {exc}")
         finally:
-            await self.pool.close(session_id)
+            await self._close_session(session_id)
             self._forget(session_id)
             self._starting -= 1
             await self._room_changed()
@@ -211,14 +216,14 @@ class Worker:
             return failure(500, f"the browser could not open the session: {exc}")
         self._teams[session_id] = message["team_id"]
         if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
-            await self.pool.close(session_id)
+            await self._close_session(session_id)
             self._forget(session_id)
             return failure(409, "the session was given up before the browser was ready; start a new one")
         return ok({"worker_channel": self.channel})
 
     def _forget(self, session_id: str) -> None:
         for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
-                      self._activity_saved):
+                      self._activity_saved, self._traffic_saved):
             table.pop(session_id, None)
 
     async def _command(self, layer, message: Command) -> None:
@@ -255,7 +260,7 @@ class Worker:
         session_id = message["session_id"]
         match message["type"]:
             case "session.stop":
-                closed = await self.pool.close(session_id)
+                closed = await self._close_session(session_id)
                 await self._room_changed()
                 return ok({"closed": closed})
             case "session.sync":
@@ -263,7 +268,8 @@ class Worker:
                 # that a read after this reply sees them.
                 if write := self._step_writes.get(session_id):
                     await asyncio.shield(write)
-                return ok(None)
+                traffic = self.pool.get(session_id).traffic
+                return ok({"network_request_bytes": traffic.sent, "network_response_bytes": traffic.received})
             case "session.cookies.get":
                 return ok(await self.pool.get(session_id).cookies())
             case "session.cookies.set":
@@ -341,7 +347,21 @@ class Worker:
         except Exception:
             log.exception("could not record step %s of %s", index, session_id)
 
-    async def _on_lost(self, session_id: str, reason: str) -> None:
+    async def _close_session(self, session_id: str) -> bool:
+        """Close the session's context and write its final egress byte counts."""
+        assert self.pool
+        try:
+            session = self.pool.get(session_id)
+        except SessionNotFound:
+            return False
+        closed = await self.pool.close(session_id)
+        await self._save_traffic({session_id: session.traffic})
+        return closed
+
+    async def _on_lost(self, session: SessionContext, reason: str) -> None:
+        session_id = session.session_id
+        with contextlib.suppress(Exception):
+            await self._save_traffic({session_id: session.traffic})
         self._forget(session_id)
         await sync_to_async(services.session_mark_ended)(
             session_id=session_id, status=SessionStatus.ERROR, reason=reason, error=reason
@@ -381,6 +401,25 @@ class Worker:
         if due:
             await sync_to_async(services.session_activity_save)(activity=due)
             self._activity_saved.update(due)
+        now = time.monotonic()
+        if now - self._traffic_saved_at >= ACTIVITY_SAVE_SECONDS:
+            self._traffic_saved_at = now
+            assert self.pool
+            sessions = {}
+            for session_id in self.pool.session_ids():
+                with contextlib.suppress(SessionNotFound):
+                    sessions[session_id] = self.pool.get(session_id).traffic
+            await self._save_traffic(sessions)
+
+    async def _save_traffic(self, sessions: dict[str, Traffic]) -> None:
+        """Write the egress byte counts that changed since they were last written."""
+        changed = {
+            session_id: (traffic.sent, traffic.received) for session_id, traffic in sessions.items()
+            if (traffic.sent, traffic.received) != self._traffic_saved.get(session_id, (0, 0))
+        }
+        if changed:
+            await sync_to_async(services.session_traffic_save)(traffic=changed)
+            self._traffic_saved.update(changed)
 
     async def _enforce_deadlines(self) -> None:
         assert self.pool
@@ -395,13 +434,13 @@ class Worker:
             if row is None or row["status"] not in (SessionStatus.STARTING, SessionStatus.ACTIVE):
                 # Ended elsewhere (stop, lost worker, deleted): the context must not outlive it.
                 if row is None or row["status"] != SessionStatus.STARTING:
-                    await self.pool.close(session_id)
+                    await self._close_session(session_id)
                     self._forget(session_id)
                     await self._room_changed()
                 continue
             reason = _expired(row, now, self._activity.get(session_id))
             if reason:
-                await self.pool.close(session_id)
+                await self._close_session(session_id)
                 self._forget(session_id)
                 await sync_to_async(services.session_mark_ended)(
                     session_id=session_id, status=SessionStatus.TIMED_OUT, reason=reason
