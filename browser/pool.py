@@ -18,12 +18,13 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 
 from . import peers
 from .display import VirtualDisplay
+from .downloads import Downloads
 from .egress import EgressProxy, Endpoint
 from .errors import BrowserError, SessionNotFound
 from .launcher import LaunchConfig, find_xvfb, minimal_env
 from .peers import OwnProcesses, chromium_descendants
 from .session import SessionContext
-from .types import PoolStats, SessionSpec
+from .types import PoolStats, SessionLimits, SessionSpec
 from .url_policy import EgressPolicy
 from .webrtc import check_no_udp
 
@@ -45,9 +46,15 @@ class BrowserPool:
     egress: EgressProxy | None = None  # set by start() when config.egress_guard is on
 
     def __init__(
-        self, config: LaunchConfig, *, warm_size: int = 2, on_lost: LostCallback | None = None
+        self,
+        config: LaunchConfig,
+        *,
+        limits: SessionLimits | None = None,
+        warm_size: int = 2,
+        on_lost: LostCallback | None = None,
     ):
         self._config = config
+        self._limits = limits or SessionLimits()
         self._warm_size = warm_size
         self._on_lost = on_lost
         self._playwright: Playwright | None = None
@@ -65,6 +72,12 @@ class BrowserPool:
         self._background: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Where Chromium writes downloads while they arrive (they then move to a session)."""
+        assert self._home
+        return self._home / "downloads"
 
     async def start(self) -> None:
         self._config.runtime_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +117,7 @@ class BrowserPool:
             args=self._config.flags,
             env=minimal_env(self._home, display),
             proxy=self._egress_proxy_option(),
+            downloads_path=self.downloads_dir,
             # Playwright's own sandbox/automation defaults stay; the pipe transport means
             # no debugging port is ever opened (security S14).
         )
@@ -221,6 +235,10 @@ class BrowserPool:
         if session.egress:
             session.egress.label = spec.session_id
         session.files_dir = self._home / "sessions" / spec.session_id if self._home else None
+        session.limits = self._limits
+        session.downloads = Downloads(lambda: session.files("downloads"), self._limits)
+        session.downloads.attach(session.page)
+        session.context.on("page", lambda page: session.page_opened(page))
         session.track_navigation(session.page)
         self._sessions[spec.session_id] = session
         session.page.on("crash", lambda _p: self._forget(session, "page crashed"))
@@ -248,6 +266,8 @@ class BrowserPool:
             return
         del self._sessions[session.session_id]
         session.closed = True
+        if session.downloads:
+            session.downloads.close()
         if session.egress:
             session.egress.close()
         if session.files_dir:

@@ -3,16 +3,18 @@
 import asyncio
 import contextlib
 import shutil
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page
 
+from .downloads import Downloads
 from .egress import Endpoint, Traffic
 from .perception.observe import Snapshot
 from .screencast import FrameCache
-from .types import SessionSpec
+from .types import SessionLimits, SessionSpec
 
 
 @dataclass(slots=True)
@@ -25,11 +27,40 @@ class SessionContext:
     files_dir: Path | None = None
     # The egress proxy's port for this context alone: what it counts is this session's traffic.
     egress: Endpoint | None = None
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    downloads: Downloads | None = None
+    tabs_refused: int = 0
+    # What the browser did on its own (a popup closed...), told with the next action's result or
+    # step; bounded, as a page may open popups in a loop while no action runs.
+    notes: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+    _closing: set[asyncio.Task[None]] = field(default_factory=set)
     snapshot: Snapshot | None = None
     frames: FrameCache | None = None
     filled_values: list[str] = field(default_factory=list)
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tracked: set[int] = field(default_factory=set)
+
+    def page_opened(self, page: Page) -> None:
+        """Every new page of the context (popups, target=_blank links, new tabs): it gets the
+        download watch, and one over the tab cap is closed at once, as each tab is a renderer
+        process of its own (about 150 MB)."""
+        if self.downloads:
+            self.downloads.attach(page)
+        if len(self.tabs) <= self.limits.max_tabs:
+            return
+        self.tabs_refused += 1
+        self.notes.append(
+            f"closed a new tab the page opened ({page.url or 'a popup'}): this session may have "
+            f"at most {self.limits.max_tabs} tabs"
+        )
+        task = asyncio.ensure_future(page.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def take_notes(self) -> list[str]:
+        notes = list(self.notes)
+        self.notes.clear()
+        return notes
 
     def track_navigation(self, page: Page) -> None:
         """Know when the current tab is between a navigation's request and its new document, so
@@ -119,6 +150,8 @@ class SessionContext:
         if self.closed:
             return
         self.closed = True
+        if self.downloads:
+            self.downloads.close()
         try:
             if self.frames:
                 await self.frames.stop()

@@ -29,7 +29,7 @@ from sessions_app import selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 
 from . import page_commands
-from .config import launch_config
+from .config import launch_config, session_limits
 from .layers import worker_layers
 from .protocol import START_QUEUE, Command, Reply, failure, not_here, ok
 
@@ -93,7 +93,9 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
-        self.pool = BrowserPool(launch_config(), warm_size=self.warm_contexts, on_lost=self._on_lost)
+        self.pool = BrowserPool(
+            launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
+        )
         await self.pool.start()
         self.record = await sync_to_async(services.worker_register)(
             channel=self.channel, hostname=socket.gethostname(), pid=os.getpid(), capacity=self.capacity
@@ -323,13 +325,18 @@ class Worker:
 
     async def _settle_step(self, session_id: str, pending: PendingStep) -> None:
         assert self.pool
+        result = pending.result
         try:
             session = self.pool.get(session_id)
+            # What the browser did on its own after the action answered (a popup over the tab cap
+            # closed...) belongs to this step; later notes go with the next action.
+            if notes := session.take_notes():
+                result = {**result, "message": "; ".join([result["message"], *notes])}
             # current_frame uses the screencast's frame if one arrived after the action, else captures.
             image = await page_commands.step_screenshot(session)
         except Exception:
             image = b""
-        write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, pending.result, image))
+        write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, result, image))
         self._tasks.add(write)
         write.add_done_callback(self._tasks.discard)
         self._step_writes[session_id] = write
