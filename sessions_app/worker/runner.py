@@ -23,6 +23,7 @@ from django.db import close_old_connections
 from browser.egress import Traffic
 from browser.errors import SessionNotFound, UnsupportedOption
 from browser.pool import BrowserPool
+from browser.scrape import ScrapeError
 from browser.session import SessionContext
 from browser.types import ProxySpec, SessionSpec
 from sessions_app import selectors, services
@@ -192,7 +193,9 @@ class Worker:
                 if not goto["success"]:
                     reply = failure(422, goto["message"], "url")
                 else:
-                    reply = ok(await page_commands.scrape(session, message["options"]))
+                    reply = ok(await page_commands.scrape(session, message["options"], follow_refresh=True))
+        except ScrapeError as exc:
+            reply = scrape_failure(exc)
         except Exception as exc:
             log.exception("one-shot scrape failed")
             reply = failure(500, f"the scrape failed: {exc}")
@@ -248,6 +251,8 @@ class Worker:
                 reply = await self._dispatch(message)
             except SessionNotFound:
                 reply = not_here(session_id)
+            except ScrapeError as exc:
+                reply = scrape_failure(exc)
             except Exception as exc:
                 log.exception("command %s on %s failed", message.get("type"), session_id)
                 reply = failure(500, f"{message.get('type')} failed: {exc}")
@@ -453,6 +458,12 @@ class Worker:
                     session_id=session_id, status=SessionStatus.TIMED_OUT, reason=reason
                 )
                 await self._room_changed()
+
+
+def scrape_failure(exc: ScrapeError) -> Reply:
+    """A scrape that cannot be done as asked: 422 naming the field to change (a selector that is
+    not valid CSS or matches nothing), else 409 (the page would not hold still)."""
+    return failure(422, str(exc), exc.field) if exc.field else failure(409, str(exc))
 
 
 def _heartbeat_db(worker: BrowserWorker, sessions: int, contexts: int) -> None:

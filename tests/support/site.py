@@ -22,6 +22,7 @@ Dynamic routes:
     GET  /download/big?bytes=N&name=F
                                  N bytes as attachment F, in 64 KiB chunks about 1 ms apart (a fast
                                  network, not loopback speed); bytes actually sent go to `sent`
+    GET  /refresh?to=URL&after=S a page whose <meta http-equiv="refresh"> moves to URL after S seconds
     GET  /download/auto?count=K&bytes=N
                                  a page that starts K such downloads by itself when it loads
 
@@ -38,6 +39,7 @@ import base64
 import email.parser
 import email.policy
 import hashlib
+import html
 import json
 import socket
 import threading
@@ -193,6 +195,7 @@ class TestSite(_BackgroundServer):
                     "/slow": self._slow,
                     "/download/big": self._download_big,
                     "/download/auto": self._download_auto,
+                    "/refresh": self._refresh,
                     "/login": lambda q: self._send_redirect("/login.html"),
                     "/upload": lambda q: self._send_redirect("/forms.html"),
                 }.get(url.path)
@@ -297,6 +300,16 @@ class TestSite(_BackgroundServer):
                         time.sleep(0.001)
                 except OSError:
                     pass  # the client stopped the download
+
+            def _refresh(self, query):
+                target = html.escape(query.get("to", ["/article.html"])[0])
+                after = html.escape(query.get("after", ["0"])[0])
+                self._send(
+                    200,
+                    f'<!doctype html><html><head><meta http-equiv="refresh" content="{after}; url={target}">'
+                    "<title>Moving</title></head><body><p>This page has moved.</p></body></html>".encode(),
+                    "text/html; charset=utf-8",
+                )
 
             def _download_auto(self, query):
                 count = min(int(query.get("count", ["1"])[0]), 50)
