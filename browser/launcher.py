@@ -5,6 +5,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .processes import MARKER
 from .webrtc import FLAGS as WEBRTC_FLAGS
 
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
@@ -128,6 +129,8 @@ def minimal_env(home: Path, display: str | None = None) -> dict[str, str]:
         "XDG_CACHE_HOME": str(home / ".cache"),
         # An empty bus address stops dbus autolaunch, which leaks a daemon per start.
         "DBUS_SESSION_BUS_ADDRESS": "disabled:",
+        # Marks every process of this browser as this home's: see processes.py.
+        MARKER: str(home),
     }
     if display:
         env["DISPLAY"] = display

@@ -23,6 +23,7 @@ from .egress import EgressProxy, Endpoint
 from .errors import BrowserError, SessionNotFound
 from .launcher import LaunchConfig, find_xvfb, minimal_env
 from .peers import OwnProcesses, chromium_descendants
+from .processes import HOME_PREFIX, claim_home, marked_browsers, record_profile
 from .session import SessionContext
 from .types import PoolStats, SessionLimits, SessionSpec
 from .url_policy import EgressPolicy
@@ -81,7 +82,8 @@ class BrowserPool:
 
     async def start(self) -> None:
         self._config.runtime_dir.mkdir(parents=True, exist_ok=True)
-        self._home = Path(tempfile.mkdtemp(prefix="browser-", dir=self._config.runtime_dir))
+        self._home = Path(tempfile.mkdtemp(prefix=HOME_PREFIX, dir=self._config.runtime_dir))
+        claim_home(self._home)
         if self._config.egress_guard:
             if self._config.egress_peer_check and peers.available():
                 self._peers = OwnProcesses()
@@ -129,6 +131,8 @@ class BrowserPool:
             raise
         if self._peers:
             self._peers.refresh()  # its network service is the one that connects to the proxy
+        for pid in marked_browsers(self._home):
+            record_profile(self._home, pid)
         browser.on("disconnected", lambda _b: self._browser_gone(browser))
         return browser
 

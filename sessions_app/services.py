@@ -5,6 +5,7 @@ import contextlib
 import logging
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -166,13 +167,32 @@ def workers_reap_stale(*, stale_after: timedelta) -> int:
         BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
     )
     for worker_id in stale:
-        with transaction.atomic():
-            claimed = BrowserWorker.objects.filter(pk=worker_id, stopped_at__isnull=True).update(
-                stopped_at=timezone.now(), stop_reason="heartbeat lost"
-            )
-            if claimed:
-                _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason="worker_lost: heartbeat stopped")
+        _worker_lost(worker_id, stop_reason="heartbeat lost", reason="worker_lost: heartbeat stopped")
     return len(stale)
+
+
+def workers_reap_dead_on_host(*, hostname: str, alive: Callable[[int, float], bool]) -> int:
+    """Workers of this machine whose process is gone (a crash, a kill): end their sessions as
+    error at once, without waiting for their heartbeat to go stale. `alive(pid, started_at)`."""
+    dead = [
+        worker_id
+        for worker_id, pid, started in BrowserWorker.objects.filter(
+            stopped_at__isnull=True, hostname=hostname
+        ).values_list("pk", "pid", "started_at")
+        if not alive(pid, started.timestamp())
+    ]
+    for worker_id in dead:
+        _worker_lost(worker_id, stop_reason="process gone", reason="worker_lost: its process is gone")
+    return len(dead)
+
+
+def _worker_lost(worker_id, *, stop_reason: str, reason: str) -> None:
+    with transaction.atomic():
+        claimed = BrowserWorker.objects.filter(pk=worker_id, stopped_at__isnull=True).update(
+            stopped_at=timezone.now(), stop_reason=stop_reason
+        )
+        if claimed:
+            _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason=reason)
 
 
 def _end_sessions_of(worker_id, *, status: str, reason: str) -> None:

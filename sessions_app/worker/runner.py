@@ -20,6 +20,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from browser import processes
 from browser.egress import Traffic
 from browser.errors import SessionNotFound, UnsupportedOption
 from browser.pool import BrowserPool
@@ -94,6 +95,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
+        await self._clean_up_after_predecessors()
         self.pool = BrowserPool(
             launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
         )
@@ -116,6 +118,16 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
             await self._shutdown()
+
+    async def _clean_up_after_predecessors(self) -> None:
+        """A worker that crashed left sessions marked live, and maybe Chromium processes and
+        folders: end the sessions, kill the processes, delete the folders (only this install's)."""
+        # Chromium helpers orphaned by a killed browser come to this process, which reaps them.
+        processes.become_subreaper()
+        await asyncio.to_thread(processes.sweep, settings.PERISCOPE_RUNTIME_DIR)
+        await sync_to_async(services.workers_reap_dead_on_host)(
+            hostname=socket.gethostname(), alive=processes.process_started_before
+        )
 
     async def _shutdown(self) -> None:
         for task in list(self._tasks):
@@ -396,6 +408,7 @@ class Worker:
         ticks = 0
         while True:
             try:
+                processes.reap_orphans()
                 await self._enforce_deadlines()
                 if ticks % 2 == 0:
                     await sync_to_async(services.workers_reap_stale)(stale_after=self.stale_after)
