@@ -37,13 +37,18 @@ def available() -> bool:
     return Path("/proc/self/fd").is_dir()
 
 
+def is_chromium(name: str) -> bool:
+    """Chromium's process names: chromium, chrome, chromium-headless-shell, headless_shell."""
+    return "chrom" in name or "headless_shell" in name
+
+
 def chromium_descendants(root: psutil.Process | None = None) -> list[int]:
     """Running Chromium processes that descend from `root` (this process by default)."""
     root = root or psutil.Process()
     pids = []
     for child in root.children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            if "chrom" in child.name() and child.status() != psutil.STATUS_ZOMBIE:
+            if is_chromium(child.name()) and child.status() != psutil.STATUS_ZOMBIE:
                 pids.append(child.pid)
     return pids
 

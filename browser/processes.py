@@ -29,6 +29,8 @@ from pathlib import Path
 
 import psutil
 
+from .peers import is_chromium
+
 log = logging.getLogger(__name__)
 
 MARKER = "PERISCOPE_BROWSER_HOME"
@@ -56,7 +58,7 @@ def reap_orphans() -> int:
     reaped = 0
     for child in psutil.Process().children():
         with contextlib.suppress(psutil.Error, ChildProcessError):
-            if child.status() == psutil.STATUS_ZOMBIE and "chrom" in child.name():
+            if child.status() == psutil.STATUS_ZOMBIE and is_chromium(child.name()):
                 os.waitpid(child.pid, os.WNOHANG)
                 reaped += 1
     return reaped

@@ -96,7 +96,7 @@ def test_popups_count_against_the_cap_and_the_step_says_so(two_tabs, api, site, 
     over = act(api, sid, type="click", selector="#new-tab")
     assert over["success"]
     assert wait_until(lambda: refused_tabs(live, sid) == 1, timeout=5)
-    assert open_pages(live, sid) == 2
+    assert wait_until(lambda: open_pages(live, sid) == 2, timeout=5)  # closed at once
     # The popup appears up to ~100 ms after the click answers: the note goes with the click's
     # answer, else with its step, else with the next action.
     step = api.get(f"/sessions/{sid}").json()["steps"][-1]
@@ -113,7 +113,7 @@ def test_popups_count_against_the_cap_and_the_step_says_so(two_tabs, api, site, 
     refused = refused_tabs(live, sid)
     live.call(lambda: live.worker.pool.get(sid).page.evaluate("window.open('/article.html')"))
     assert wait_until(lambda: refused_tabs(live, sid) == refused + 1, timeout=5)
-    assert open_pages(live, sid) == 2
+    assert wait_until(lambda: open_pages(live, sid) == 2, timeout=5)
 
 
 def refused_tabs(live, sid) -> int:
