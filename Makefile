@@ -22,6 +22,7 @@ run: $(STAMP) ## serve the console and API on http://127.0.0.1:8000 (SQLite, emb
 	@$(PY) bin/check-chromium
 	@$(PY) manage.py migrate --verbosity 0
 	@$(PY) manage.py bootstrap
+	@$(PY) manage.py vault_keyring create --if-missing
 	@$(PY) manage.py serve
 
 worker: $(STAMP) ## run one extra browser worker (needs REDIS_URL and DATABASE_URL)

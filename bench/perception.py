@@ -58,7 +58,7 @@ PORT_MODE_CHROMIUM = "/usr/bin/chromium"
 # The worker's default viewport; the port-mode Chromium's window has the same size.
 VIEWPORT = {"width": 1280, "height": 1080}
 
-# Issue 3's goals, for the API p50 (observe: on controls.html).
+# The goals, for the API p50 (observe: on controls.html).
 GOALS_MS = {
     "observe_controls": 15.0,
     "fill": 10.0,
@@ -85,6 +85,7 @@ OPS = [
     Op("observe_controls", "observe", "controls", "observe controls.html (200 controls)"),
     Op("observe_login", "observe", "login", "observe login.html"),
     Op("observe_article", "observe", "article", "observe article.html (34 KB)"),
+    Op("observe_reference", "observe", "reference", "observe reference.html (925 KB, generated)"),
     Op("fill_login", "fill", "login", "fill #email, login.html"),
     Op("fill_controls", "fill", "controls", "fill #qty-1, controls.html"),
     Op("click_login", "click", "login", "click #toggle-password, login.html"),
@@ -92,7 +93,7 @@ OPS = [
     Op("scrape_article", "scrape", "article", "scrape article.html to markdown"),
     Op("screenshot_article", "screenshot", "article", "screenshot JPEG q60, article.html"),
 ]
-PAGES = ("login", "controls", "article")
+PAGES = ("login", "controls", "article", "reference")
 # The element each page's fill and click act on (HTML id), and how our observe describes it.
 TARGETS = {
     "login": {"fill": "email", "click": "toggle-password"},
@@ -125,7 +126,7 @@ RAW_LABELS = {
 
 def variants_for(op: Op, notte_ok: bool, raw_full: bool) -> list[str]:
     names = ["api", "direct", "raw"]
-    if op.kind == "observe":
+    if op.kind == "observe" and op.page != "reference":  # a locator per element: minutes on 7,000 links
         names.append("raw_naive")
     if raw_full:
         names.append("raw_full")
@@ -134,6 +135,12 @@ def variants_for(op: Op, notte_ok: bool, raw_full: bool) -> list[str]:
         if op.kind == "observe":
             names.append("notte_all")
     return names
+
+
+def observe_cap(page: str) -> int:
+    """max_nb_actions for our observe: every control of the small pages (notte's whole-page
+    observe lists them all too); on the reference page what an SDK client gets by default."""
+    return 100 if page == "reference" else 500
 
 
 def fill_value(page: str, round_no: int) -> str:
@@ -199,7 +206,7 @@ class Ours:
         base = f"{self.api}/sessions/{self.sessions[op.page]}/page"
         match op.kind:
             case "observe":
-                path, body = "observe", {"max_nb_actions": 500}
+                path, body = "observe", {"max_nb_actions": observe_cap(op.page)}
             case "fill" | "click":
                 path, body = "execute", self.action(op, round_no)
             case "scrape":
@@ -216,6 +223,7 @@ class Ours:
         if op.kind == "observe":
             return ms, {
                 "actions": len(data["space"]["interaction_actions"]),
+                "chars": len(data["space"]["description"]),
                 "response_bytes": len(response.content),
             }
         if op.kind == "scrape":
@@ -239,7 +247,8 @@ class Ours:
                 observation, _ = await observe(
                     session.page, session.tabs, frame_cache=session.frames
                 )
-                detail = {"actions": len(observation.actions)}
+                actions, description = observation.space(observe_cap(op.page))
+                detail = {"actions": len(actions), "chars": len(description)}
             elif action is not None:
                 outcome = await execute(session, action, ActionContext())
                 if not outcome.success:
@@ -790,10 +799,24 @@ async def with_raw(
     return raws, samples, details
 
 
+def site_with_reference(directory: Path) -> Path:
+    """The test site plus the generated reference page (bench/reference_page.py)."""
+    from bench.reference_page import write_reference_page
+    from tests.support.site import SITE_DIR
+
+    directory.mkdir()
+    for entry in SITE_DIR.iterdir():
+        (directory / entry.name).symlink_to(entry)
+    write_reference_page(directory / "reference.html")
+    return directory
+
+
 def run(args) -> dict:
     from tests.support.site import TestSite
 
-    with TestSite() as site, tempfile.TemporaryDirectory(prefix="perception-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="perception-bench-") as scratch, TestSite(site_with_reference(
+        Path(scratch) / "site"
+    )) as site:
         allow = f"127.0.0.1:{site.port},localhost:{site.port}"  # the egress proxy refuses loopback otherwise
         tmp = common.bootstrap_django(PERISCOPE_EGRESS_ALLOW=allow)
         notte = Notte()

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["session_lifecycle.py", "session_memory.py", "perception.py"]
+BENCHMARKS = ["session_lifecycle.py", "session_memory.py", "perception.py", "concurrency.py", "vaults.py"]
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
 
-GOAL_START_P50 = 40.0  # ms, issue 2
+GOAL_START_P50 = 40.0  # ms
 GOAL_START_P95 = 100.0
 HOSTED_BEST_P50 = 374.0  # ms, best hosted service's session start
 SETTLE = 0.1  # s of quiet before each measured operation

@@ -1,10 +1,13 @@
-"""The latest rendered frame of a page, kept up to date by a CDP screencast.
+"""CDP screencasts of a page: Chromium sends a JPEG frame when the page's pixels change (a static
+page costs nothing), and the latest frame is the current rendering.
 
-Chromium sends a screencast frame when the page's pixels change, so a static page costs
-nothing, and the last frame received is the current rendering. Observe can then answer with
-that frame instead of a fresh capture (~33 ms, the compositor's floor on this machine).
+One Screencast serves whoever listens to it: the live view's watchers, and the perception layer,
+which answers observe with the latest frame instead of a fresh capture (about 33 ms, the
+compositor's floor on a small machine). Frames are acknowledged the moment they arrive, before
+anyone looks at them: Chromium sends no next frame until the last one is acknowledged, so a slow
+listener must never hold the stream up.
 
-The cache is trusted only for a frame that arrived after the last action and the last
+The perception layer trusts a frame only when it arrived after the last action and the last
 navigation (the screencast can skip a new document's first paint); otherwise `current_frame`
 captures directly and keeps that capture as the current frame.
 """
@@ -13,65 +16,121 @@ import asyncio
 import base64
 import contextlib
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from playwright.async_api import CDPSession, Page
 
 NEXT_FRAME_SECONDS = 0.15  # how long a step waits for the screencast before capturing
 
 
-class FrameCache:
-    def __init__(self, page: Page, *, quality: int = 60, every_nth_frame: int = 2):
+@dataclass(slots=True)
+class Frame:
+    """One JPEG of the page. `captured_at` is Chromium's own time of the frame (epoch seconds)."""
+
+    data_b64: str
+    width: int
+    height: int
+    captured_at: float
+    received_at: float = field(default_factory=time.monotonic)
+    _jpeg: bytes | None = None
+
+    @property
+    def jpeg(self) -> bytes:
+        # Decoded on first use: most frames are replaced before anyone looks at them.
+        if self._jpeg is None:
+            self._jpeg = base64.b64decode(self.data_b64)
+        return self._jpeg
+
+
+FrameListener = Callable[[Frame], None]
+
+
+class Screencast:
+    def __init__(self, page: Page, *, max_width: int | None = None, quality: int = 60, every_nth_frame: int = 2):
+        size = page.viewport_size or {"width": 1280, "height": 1080}
         self.page = page
+        self.max_width = min(max_width or size["width"], size["width"])
+        self.max_height = round(size["height"] * self.max_width / size["width"])
         self._quality = quality
         self._every_nth = every_nth_frame
         self._cdp: CDPSession | None = None
-        self._frame_b64: str | None = None
+        self.latest: Frame | None = None
         self.frame_at = 0.0
-        self._new_frame = asyncio.Event()
         self.action_at = 0.0
         self.frames_received = 0
+        self.listeners: list[FrameListener] = []
+        self._new_frame = asyncio.Event()
         self._acks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        size = self.page.viewport_size or {"width": 1280, "height": 1080}
         self._cdp = await self.page.context.new_cdp_session(self.page)
         self._cdp.on("Page.screencastFrame", self._on_frame)
-        self.page.on("framenavigated", lambda frame: self.touched() if frame.parent_frame is None else None)
-        self.page.on("load", lambda _page: self.touched())
+        self.page.on("framenavigated", self._on_navigated)
+        self.page.on("load", self._on_load)
         await self._cdp.send("Page.startScreencast", {
             "format": "jpeg", "quality": self._quality, "everyNthFrame": self._every_nth,
-            "maxWidth": size["width"], "maxHeight": size["height"],
+            "maxWidth": self.max_width, "maxHeight": self.max_height,
         })
 
+    async def stop(self) -> None:
+        self.page.remove_listener("framenavigated", self._on_navigated)
+        self.page.remove_listener("load", self._on_load)
+        if self._cdp:
+            with contextlib.suppress(Exception):
+                await self._cdp.send("Page.stopScreencast")
+                await self._cdp.detach()
+        self._cdp = None
+
     @property
-    def frame(self) -> bytes | None:
-        # Decoded on use: most frames are replaced before anyone looks at them.
-        return base64.b64decode(self._frame_b64) if self._frame_b64 else None
+    def running(self) -> bool:
+        return self._cdp is not None
+
+    def _on_navigated(self, frame) -> None:
+        if frame.parent_frame is None:
+            self.touched()
+
+    def _on_load(self, _page) -> None:
+        self.touched()
 
     def _on_frame(self, event: dict) -> None:
-        self._frame_b64 = event["data"]
-        self.frame_at = time.monotonic()
+        if self._cdp:
+            ack = asyncio.ensure_future(self._cdp.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]}))
+            self._acks.add(ack)
+            ack.add_done_callback(self._ack_done)
+        captured_at = event.get("metadata", {}).get("timestamp") or time.time()
+        frame = Frame(data_b64=event["data"], width=self.max_width, height=self.max_height, captured_at=captured_at)
+        self._keep(frame)
+        for listener in list(self.listeners):
+            listener(frame)
+
+    def _keep(self, frame: Frame) -> None:
+        self.latest = frame
+        self.frame_at = frame.received_at
+        self.frames_received += 1
         self._new_frame.set()
         self._new_frame = asyncio.Event()
-        self.frames_received += 1
-        if self._cdp:
-            task = asyncio.ensure_future(self._cdp.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]}))
-            self._acks.add(task)
-            task.add_done_callback(self._ack_done)
 
     def _ack_done(self, task: asyncio.Task[None]) -> None:
         self._acks.discard(task)
         if not task.cancelled():
             task.exception()  # a closed page refuses the ack: nothing to do
 
+    # -- the perception layer's view: is the latest frame the current rendering? ----------------
+
     def touched(self) -> None:
-        """An action ran: the cached frame may be out of date until the next one arrives."""
+        """An action ran: the latest frame may be out of date until the next one arrives."""
         self.action_at = time.monotonic()
 
-    def store(self, image_b64: str) -> None:
+    def store(self, jpeg: bytes) -> Frame:
         """A direct capture is the current rendering too."""
-        self._frame_b64 = image_b64
-        self.frame_at = time.monotonic()
+        frame = Frame(data_b64=base64.b64encode(jpeg).decode(), width=self.max_width, height=self.max_height,
+                      captured_at=time.time(), _jpeg=jpeg)
+        self._keep(frame)
+        return frame
+
+    def fresh(self) -> bool:
+        return self.latest is not None and self.frame_at > self.action_at
 
     async def wait_next(self, *, after: float, wait_seconds: float = NEXT_FRAME_SECONDS) -> None:
         """Until a frame newer than `after` arrives, or the page had time to show a change."""
@@ -82,22 +141,33 @@ class FrameCache:
             except TimeoutError:
                 return
 
-    def fresh(self) -> bool:
-        return self._frame_b64 is not None and self.frame_at > self.action_at
+    async def capture(self) -> Frame:
+        """A frame now, at this screencast's size (Chromium scales it), kept as the latest."""
+        size = self.page.viewport_size or {"width": self.max_width, "height": self.max_height}
+        if self.max_width >= size["width"]:
+            jpeg = await self.page.screenshot(type="jpeg", quality=self._quality, timeout=10000)
+        else:
+            cdp = self._cdp or await self.page.context.new_cdp_session(self.page)
+            scale = self.max_width / size["width"]
+            shot = await cdp.send("Page.captureScreenshot", {
+                "format": "jpeg", "quality": self._quality,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": scale},
+            })
+            if cdp is not self._cdp:
+                await cdp.detach()
+            jpeg = base64.b64decode(shot["data"])
+        return self.store(jpeg)
 
-    async def stop(self) -> None:
-        if self._cdp:
-            with contextlib.suppress(Exception):
-                await self._cdp.send("Page.stopScreencast")
-                await self._cdp.detach()
-        self._cdp = None
+
+# The perception layer's name for the full-size screencast it reads frames from.
+FrameCache = Screencast
 
 
-async def current_frame(cache: FrameCache | None, page: Page, quality: int = 60) -> bytes:
-    """The page as JPEG: the cached screencast frame when it is current, else a capture."""
-    if cache is not None and cache.page is page and cache.fresh():
-        return cache.frame or b""
+async def current_frame(cache: Screencast | None, page: Page, quality: int = 60) -> bytes:
+    """The page as JPEG: the screencast's latest frame when it is current, else a capture."""
+    if cache is not None and cache.page is page and cache.fresh() and cache.latest is not None:
+        return cache.latest.jpeg
     image = await page.screenshot(type="jpeg", quality=quality, timeout=10000)
     if cache is not None and cache.page is page:
-        cache.store(base64.b64encode(image).decode())
+        cache.store(image)
     return image

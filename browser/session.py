@@ -12,9 +12,14 @@ from playwright.async_api import BrowserContext, Page
 
 from .downloads import Downloads
 from .egress import Endpoint, Traffic
+from .live import LiveFeeds
 from .perception.observe import Snapshot
-from .screencast import FrameCache
+from .screencast import Screencast
 from .types import SessionLimits, SessionSpec
+
+# After an observe or an action, the full-size screencast keeps running this long, so the next
+# observe answers with its latest frame instead of a capture; then it stops unless watched.
+PERCEPTION_LEASE_SECONDS = 15.0
 
 
 @dataclass(slots=True)
@@ -35,8 +40,9 @@ class SessionContext:
     notes: deque[str] = field(default_factory=lambda: deque(maxlen=5))
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
     snapshot: Snapshot | None = None
-    frames: FrameCache | None = None
-    filled_values: list[str] = field(default_factory=list)
+    feeds: LiveFeeds | None = None
+    # Told when the active tab changes (the live layer publishes it to watchers).
+    on_switch: Any = None
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tracked: set[int] = field(default_factory=set)
 
@@ -112,17 +118,20 @@ class SessionContext:
     def tabs(self) -> list[Page]:
         return [p for p in self.context.pages if not p.is_closed()]
 
+    @property
+    def frames(self) -> Screencast | None:
+        """The full-size screencast of the active tab, while one runs."""
+        return self.feeds.full if self.feeds else None
+
+    def live_feeds(self) -> LiveFeeds:
+        if self.feeds is None:
+            self.feeds = LiveFeeds(self.page)
+        return self.feeds
+
     async def watch(self) -> None:
-        """Keep a screencast of the current tab so observe can answer with its latest frame."""
-        if self.frames and self.frames.page is self.page:
-            return
-        if self.frames:
-            await self.frames.stop()
-        self.frames = FrameCache(self.page)
-        try:
-            await self.frames.start()
-        except Exception:
-            self.frames = None  # no cache: observe captures directly
+        """Keep the full-size screencast running for a while, so observe can answer with its
+        latest frame and a step's screenshot is usually free."""
+        await self.live_feeds().lease("full", PERCEPTION_LEASE_SECONDS)
 
     async def switch_to(self, page: Page) -> None:
         self.page = page
@@ -130,7 +139,10 @@ class SessionContext:
         self.snapshot = None
         with contextlib.suppress(Exception):
             await page.bring_to_front()
-        await self.watch()
+        if self.feeds is not None:
+            await self.feeds.follow(page)
+        if self.on_switch is not None:
+            self.on_switch(page)
 
     def files(self, kind: str) -> Path:
         """The session's own directory for downloads or uploads (created on first use)."""
@@ -153,8 +165,8 @@ class SessionContext:
         if self.downloads:
             self.downloads.close()
         try:
-            if self.frames:
-                await self.frames.stop()
+            if self.feeds:
+                await self.feeds.close()
             await self.context.close()
         finally:
             if self.egress:

@@ -13,9 +13,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from core.errors import PeriscopeError
+from personas_app import api as personas_api
+from personas_app import api_sms as personas_api_sms
 from sessions_app.api import browser_sessions_v1, page, scraping, sessions
 from sessions_app.schemas import ACTION_TYPES, HealthResponse
 from sessions_app.selectors import worker_count_alive
+from vaults_app import api as vaults_api
+from vaults_app.unseal import vault_state
 
 from .api_rendering import FastJSONParser, FastJSONRenderer
 
@@ -36,6 +40,9 @@ api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="a
 api.add_router("/sessions", sessions.router)
 api.add_router("/sessions", page.router)
 api.add_router("", scraping.router)
+api.add_router("/personas", personas_api_sms.router)
+api.add_router("/personas", personas_api.router)
+api.add_router("/vaults", vaults_api.router)
 
 api_v1 = NinjaAPI(title="Periscope browser sessions (v1)", version="1", urls_namespace="api_v1",
                   renderer=FastJSONRenderer(), parser=FastJSONParser())
@@ -112,6 +119,15 @@ _install_handlers(api, error_body)
 _install_handlers(api_v1, v1_error_body)
 
 
-@api.get("/health", auth=None, response=HealthResponse, tags=["Health"], operation_id="healthCheck")
+class Health(HealthResponse):
+    vault: str  # "sealed" or "unsealed"; the reason is in the server log and the console
+
+
+@api.get("/health", auth=None, response=Health, tags=["Health"], operation_id="healthCheck")
 async def health(request):
-    return {"status": "healthy", "version": VERSION, "workers": await sync_to_async(worker_count_alive)()}
+    return {
+        "status": "healthy",
+        "version": VERSION,
+        "workers": await sync_to_async(worker_count_alive)(),
+        "vault": await sync_to_async(vault_state)(),
+    }

@@ -62,6 +62,11 @@ def api_guard(get_response):
                 request, 400, f"Host {host!r} is not served here; the operator lists host names in DJANGO_ALLOWED_HOSTS"
             )
         else:
+            if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+                # The console redirects; an API client would resend its key over plain http.
+                return _json_error_response(
+                    request, 400, f"This server answers over https: use https://{request.get_host()}{request.path}"
+                )
             response = await get_response(request)
             if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
                 response = _json_error_response(request, response.status_code, _explain(request, response))

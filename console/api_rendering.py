@@ -43,6 +43,10 @@ class FastJSONParser(Parser):
             data = orjson.loads(request.body)
         except orjson.JSONDecodeError as exc:
             raise InvalidJSON(f"invalid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            # Every body these APIs take is an object: an array or a string is a mistake, never
+            # a request for the defaults.
+            raise InvalidJSON(f"send a JSON object, not {type(data).__name__}", "model_type")
         if _depth_exceeds(data, MAX_DEPTH):
             raise InvalidJSON(f"nested more than {MAX_DEPTH} levels deep", "json_too_deep")
         return data

@@ -5,13 +5,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 console_app = get_asgi_application()  # sets Django up: the imports below need it
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from .api_http import ApiHandler, BodyLimit, is_api_path  # noqa: E402
-from .routing import websocket_urlpatterns  # noqa: E402
+from .routing import websocket_app  # noqa: E402
 
 api_app = BodyLimit(ApiHandler())
 # The process serves its own CSS, htmx and Swagger assets (make run has no web server in front);
@@ -28,6 +26,6 @@ async def http_app(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": websocket_app,
     }
 )

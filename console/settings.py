@@ -1,10 +1,12 @@
 """Periscope settings: one module, every value from the environment (see .env.example)."""
 
 import os
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +74,11 @@ def env_optional_secret(name: str) -> str:
 VAR_DIR = Path(env_str("PERISCOPE_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY", VAR_DIR / "secrets" / "django-secret-key")
+# The vault keyring (key-encryption keys and the audit chain key) is only ever read from this
+# file, never from the environment; `manage.py vault_keyring create` makes it (mode 0600).
+PERISCOPE_VAULT_KEYRING_FILE = Path(
+    env_str("PERISCOPE_VAULT_KEYRING_FILE", str(VAR_DIR / "secrets" / "vault-keyring.json"))
+)
 API_KEY_PEPPER = env_secret("PERISCOPE_API_KEY_PEPPER", VAR_DIR / "secrets" / "api-key-pepper")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -87,11 +94,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "ninja",  # its bundled Swagger UI for /api/docs (no CDN)
     "channels",
     "core",
     "teams_app",
     "sessions_app",
+    "personas_app",
+    "vaults_app",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +115,22 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "teams_app.middleware.CurrentTeamMiddleware",
+    # Last, as its documentation asks: turns a lockout into the page that explains it.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Console sign-in throttling: after PERISCOPE_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username, or from one client address, sign-in pauses for PERISCOPE_LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("PERISCOPE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PERISCOPE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "teams_app.views.login_locked_out"
+# Behind a reverse proxy the client address is in a header the proxy sets (e.g.
+# HTTP_X_FORWARDED_FOR); without one, every client would share the proxy's address.
+if client_ip_header := env_str("PERISCOPE_CLIENT_IP_HEADER"):
+    AXES_IPWARE_META_PRECEDENCE_ORDER = [client_ip_header, "REMOTE_ADDR"]
 
 ROOT_URLCONF = "console.urls"
 ASGI_APPLICATION = "console.asgi.application"
@@ -128,22 +153,16 @@ TEMPLATES = [
 
 
 def database_from_url(url: str) -> dict:
-    parsed = urlparse(url)
-    if parsed.scheme in {"postgres", "postgresql"}:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")) or "periscope",
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 0,
-        }
-    if parsed.scheme == "sqlite":
-        return _sqlite(Path(parsed.path))
-    raise ImproperlyConfigured(
-        f"DATABASE_URL scheme {parsed.scheme!r} is not supported: use postgres:// or sqlite://"
-    )
+    """DATABASE_URL as Django settings, query options (sslmode=require, ...) included."""
+    try:
+        config = dj_database_url.parse(url, conn_max_age=0)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be used: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return _sqlite(Path(config["NAME"]))
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:// URL")
+    return config
 
 
 def _sqlite(path: Path) -> dict:
@@ -219,7 +238,22 @@ SECURE_CSP = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Served over https (PERISCOPE_PUBLIC_URL says so): cookies only travel encrypted, plain http is
+# redirected and browsers are told to use https for a year (HSTS). Behind a proxy that ends TLS,
+# DJANGO_BEHIND_TLS_PROXY=true trusts its X-Forwarded-Proto header.
+HTTPS = PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+# The preload flag only matters once the domain is submitted to the browsers' preload list,
+# which is the operator's own, separate step.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,
@@ -227,7 +261,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("PERISCOPE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # aiosmtpd ("mail.log") logs every SMTP command at INFO; axes greets every start.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Browser sessions -------------------------------------------------------------------------
@@ -249,9 +288,15 @@ PERISCOPE_MAX_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_DOWNLOAD_BYTES", 50 * 1024
 PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES", 100 * 1024 * 1024, minimum=1)
 PERISCOPE_ALLOW_CDP_URL = env_bool("PERISCOPE_ALLOW_CDP_URL", False)
 PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", False)
-# Non-public hosts the browser may still reach (security S12): comma-separated host, host:port
+# Non-public hosts the browser may still reach: comma-separated host, host:port
 # or CIDR. Everything else that is not a public address is refused by the egress proxy.
 PERISCOPE_EGRESS_ALLOW = env_str("PERISCOPE_EGRESS_ALLOW")
+# The live view: a lease on a session's page ends after this long without input from its holder;
+# viewer links (viewer_url) work this long, and only while their session runs; pages that may
+# embed the viewer in an iframe (CSP frame-ancestors), e.g. "https://app.example.com".
+PERISCOPE_CONTROL_LEASE_SECONDS = env_int("PERISCOPE_CONTROL_LEASE_SECONDS", 60, minimum=5)
+PERISCOPE_VIEWER_URL_SECONDS = env_int("PERISCOPE_VIEWER_URL_SECONDS", 3600, minimum=60)
+PERISCOPE_VIEWER_FRAME_ANCESTORS = env_list("PERISCOPE_VIEWER_FRAME_ANCESTORS")
 # evaluate_js runs arbitrary script in a session's page: off unless the operator trusts every key.
 PERISCOPE_ALLOW_EVALUATE_JS = env_bool("PERISCOPE_ALLOW_EVALUATE_JS", False)
 
@@ -261,3 +306,18 @@ LLM_API_KEY = env_optional_secret("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 30, minimum=1)
 SEARCH_URL = env_str("SEARCH_URL").rstrip("/")
+
+# --- Personas: inbound mail (SMTP) and SMS -----------------------------------------------------
+# Persona addresses are <local>@PERISCOPE_MAIL_DOMAIN; the SMTP server accepts mail for nothing else.
+PERISCOPE_MAIL_DOMAIN = env_str("PERISCOPE_MAIL_DOMAIN", "periscope.localhost").strip().lower()
+PERISCOPE_SMTP_HOST = env_str("PERISCOPE_SMTP_HOST", "127.0.0.1")
+PERISCOPE_SMTP_PORT = env_int("PERISCOPE_SMTP_PORT", 2525, minimum=1)
+PERISCOPE_SMTP_EMBEDDED = env_bool("PERISCOPE_SMTP_EMBEDDED", True)  # `manage.py serve` runs it too
+PERISCOPE_MAIL_MAX_BYTES = env_int("PERISCOPE_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+PERISCOPE_MAIL_RATE_PER_SENDER = env_int("PERISCOPE_MAIL_RATE_PER_SENDER", 30, minimum=1)  # per minute
+PERISCOPE_SMS_AUTH_TOKEN = env_optional_secret("PERISCOPE_SMS_AUTH_TOKEN")
+PERISCOPE_SMS_NUMBERS = env_list("PERISCOPE_SMS_NUMBERS")
+for _number in PERISCOPE_SMS_NUMBERS:
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", _number):
+        raise ImproperlyConfigured(f"PERISCOPE_SMS_NUMBERS: {_number!r} is not an E.164 number like +15551234567")
+PERISCOPE_PERSONA_RETENTION_DAYS = env_int("PERISCOPE_PERSONA_RETENTION_DAYS", 30)  # 0: keep forever

@@ -147,3 +147,18 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.index}"
+
+
+class SessionControl(models.Model):
+    """Who drives a session's page by hand from the live view: one holder at a time. While a
+    lease exists, API calls that act on the page answer 409 naming the holder."""
+
+    session = models.OneToOneField(BrowserSession, on_delete=models.CASCADE, primary_key=True, related_name="control")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
+    holder_label = models.CharField(max_length=150)
+    since = models.DateTimeField()
+    last_input_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.holder_label} controls {self.session_id}"

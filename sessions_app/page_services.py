@@ -37,8 +37,10 @@ async def observe(*, team: Team, session_id: str, max_nb_actions: int, min_nb_ac
         await asyncio.sleep(0.25)  # the page is still building its controls
     if not instructions:
         return raw["json"]
-    actions = await narrow(raw["actions"], instructions)
-    return Observation.wire(raw, actions[:max_nb_actions])
+    actions = (await narrow(raw["actions"], instructions))[:max_nb_actions]
+    # The description lists exactly the actions returned, most relevant first.
+    description = "\n".join(f"{a['id']}[:]{a['description']}" for a in actions)
+    return Observation.wire(raw, actions, description)
 
 
 async def narrow(actions: list[dict[str, Any]], instructions: str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from core.http import PublicUrls
 
 from .models import BrowserSession, SessionStatus, Step
+from .viewer_links import viewer_url
 
 BrowserType = Literal["chromium", "chrome", "firefox", "chrome-nightly", "chrome-turbo"]
 MAX_PAGE = 100_000
@@ -134,7 +135,7 @@ class SessionResponse(Schema):
             headless=session.headless,
             solve_captchas=session.solve_captchas,
             cdp_url=cdp_url(session, urls),
-            viewer_url=console_url(session, urls),
+            viewer_url=viewer_url(session, urls) if session.is_live else None,
             web_bot_auth=session.web_bot_auth,
             vault_id=session.vault_id or None,
         )

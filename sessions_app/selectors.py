@@ -5,9 +5,9 @@ from django.db.models import Count, QuerySet
 
 from core.errors import NotFound
 from core.pagination import paginate
-from teams_app.models import Team
+from teams_app.models import Membership, Team
 
-from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, Step
+from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionControl, SessionEvent, Step
 
 
 def _parse_id(session_id: str) -> uuid.UUID:
@@ -72,6 +72,54 @@ def step_count(*, session_id: str) -> int:
 
 def steps_with_screenshots(*, session: BrowserSession) -> list[Step]:
     return [s for s in Step.objects.filter(session=session).order_by("index") if s.screenshot]
+
+
+async def asession_for_member(*, user, session_id: str) -> tuple[BrowserSession, Membership] | None:
+    """The session and the user's membership of its team, or None (not a member, unknown id,
+    malformed id: all the same to the caller)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        pk = uuid.UUID(str(session_id))
+    except ValueError:
+        return None
+    session = await BrowserSession.objects.filter(pk=pk).select_related("team").afirst()
+    if session is None:
+        return None
+    membership = await Membership.objects.filter(team_id=session.team_id, user=user).select_related("user").afirst()
+    return (session, membership) if membership is not None else None
+
+
+async def asession_for_team_id(*, team_id: str, session_id: str) -> BrowserSession | None:
+    try:
+        pk = uuid.UUID(str(session_id))
+    except ValueError:
+        return None
+    return await BrowserSession.objects.filter(pk=pk, team_id=team_id).select_related("team").afirst()
+
+
+async def acontrol_of(*, session: BrowserSession) -> SessionControl | None:
+    return await SessionControl.objects.filter(session=session).afirst()
+
+
+async def amembership_exists(*, team_id, user_id) -> bool:
+    return await Membership.objects.filter(team_id=team_id, user_id=user_id).aexists()
+
+
+async def alive_sessions_of_team(*, team_id) -> list[BrowserSession]:
+    return [s async for s in BrowserSession.objects.filter(team_id=team_id, status__in=LIVE_STATUSES)]
+
+
+def step_for_team(*, team: Team, session_id, index: int) -> Step | None:
+    return Step.objects.filter(session__team=team, session_id=session_id, index=index).first()
+
+
+def session_for_grant(grant) -> BrowserSession | None:
+    try:
+        pk = uuid.UUID(grant.session_id)
+    except ValueError:
+        return None
+    return BrowserSession.objects.filter(pk=pk, team_id=grant.team_id).first()
 
 
 def worker_count_alive() -> int:

@@ -20,7 +20,8 @@ from core.errors import Conflict, InvalidInput, PeriscopeError, RateLimited
 from teams_app.models import ApiKey, AuditAction, Team
 from teams_app.services import audit_record
 
-from . import routes, selectors
+from . import events, routes, selectors
+from .control import control_end
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
 from .schemas import Cookie
 from .start_options import StartOptions
@@ -65,6 +66,8 @@ def session_reserve(
         **options.model_fields(),
     )
     SessionEvent.objects.create(session=session, status=SessionStatus.STARTING, reason="start requested")
+    events.status_changed(session_id=str(session.id), team_id=str(team.pk), status=session.status,
+                          reason="start requested")
     return session
 
 
@@ -80,7 +83,10 @@ def session_mark_active(*, session_id: str, worker: BrowserWorker) -> bool:
     session.worker_channel = worker.channel
     session.last_accessed_at = now
     session.save(update_fields=["status", "worker", "worker_channel", "last_accessed_at"])
-    SessionEvent.objects.create(session=session, status=SessionStatus.ACTIVE, reason=f"browser ready on {worker}")
+    reason = f"browser ready on {worker}"
+    SessionEvent.objects.create(session=session, status=SessionStatus.ACTIVE, reason=reason)
+    events.status_changed(session_id=str(session.id), team_id=str(session.team_id), status=session.status,
+                          reason=reason)
     return True
 
 
@@ -95,6 +101,9 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
     session.error = error
     session.save(update_fields=["status", "closed_at", "error"])
     SessionEvent.objects.create(session=session, status=status, reason=reason[:300])
+    control_end(session_id=session_id, reason="the session ended")
+    events.status_changed(session_id=str(session.id), team_id=str(session.team_id), status=status,
+                          reason=reason[:300])
     return True
 
 

@@ -1,6 +1,8 @@
 """Turns a Notte SessionStartRequest into what this server will actually run, or refuses it.
 
-Every refusal names the field and tells the caller what to send instead (security S13).
+Every refusal names the field and tells the caller what to send instead: options that would
+change the shared browser or reach the host (launch flags, a remote browser, proxies) are refused
+unless the operator allows them.
 """
 
 import re
@@ -23,6 +25,11 @@ CHROME_ARG_RULES = {
     "--window-size": re.compile(r"^\d{2,5},\d{2,5}$"),
     "--force-device-scale-factor": re.compile(r"^\d(\.\d{1,2})?$"),
 }
+# What a viewport may be, however it is asked for (fields, aspect ratio or --window-size): every
+# screenshot, live frame and replay frame is this size times the scale factor.
+VIEWPORT_WIDTH = (200, 3840)
+VIEWPORT_HEIGHT = (200, 2160)
+SCALE_FACTOR = (0.5, 3.0)
 FORBIDDEN_HEADERS = {
     "host", "cookie", "connection", "keep-alive", "transfer-encoding", "te", "trailer",
     "upgrade", "content-length", "proxy-authorization", "proxy-authenticate", "proxy-connection",
@@ -102,8 +109,8 @@ def build_start_options(req: dict[str, Any]) -> StartOptions:
     opts.proxy = _clean_proxies(req.get("proxies", False))
 
     opts.user_agent = (req.get("user_agent") or "").strip()
-    if "\n" in opts.user_agent or "\r" in opts.user_agent:
-        raise InvalidInput("user_agent", "must be a single line")
+    if not all(" " <= ch <= "~" for ch in opts.user_agent):
+        raise InvalidInput("user_agent", "must be printable ASCII on a single line (no control characters)")
     opts.use_file_storage = bool(req.get("use_file_storage", True))
     opts.screenshot_type = req.get("screenshot_type") or "last_action"
     opts.web_bot_auth = bool(req.get("web_bot_auth", False))
@@ -153,9 +160,20 @@ def _apply_chrome_args(opts: StartOptions, args: list[str]) -> None:
             opts.locale = value
         elif name == "--window-size":
             w, h = (int(v) for v in value.split(","))
+            if not (VIEWPORT_WIDTH[0] <= w <= VIEWPORT_WIDTH[1] and VIEWPORT_HEIGHT[0] <= h <= VIEWPORT_HEIGHT[1]):
+                raise InvalidInput(
+                    "chrome_args",
+                    f"{arg!r}: the window must be {VIEWPORT_WIDTH[0]}-{VIEWPORT_WIDTH[1]} wide and "
+                    f"{VIEWPORT_HEIGHT[0]}-{VIEWPORT_HEIGHT[1]} high",
+                )
             opts.viewport_width, opts.viewport_height = w, h
         else:
-            opts.device_scale_factor = float(value)
+            factor = float(value)
+            if not SCALE_FACTOR[0] <= factor <= SCALE_FACTOR[1]:
+                raise InvalidInput(
+                    "chrome_args", f"{arg!r}: the scale factor must be between {SCALE_FACTOR[0]} and {SCALE_FACTOR[1]}"
+                )
+            opts.device_scale_factor = factor
     opts.chrome_args = list(args)
 
 

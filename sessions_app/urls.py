@@ -8,4 +8,6 @@ urlpatterns = [
     path("start/", views.session_start, name="start"),
     path("<uuid:session_id>/", views.session_detail, name="detail"),
     path("<uuid:session_id>/stop/", views.session_stop, name="stop"),
+    path("<uuid:session_id>/control/<str:action>/", views.session_control, name="control"),
+    path("<uuid:session_id>/steps/<int:index>/screenshot/", views.step_screenshot, name="step_screenshot"),
 ]

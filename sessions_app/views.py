@@ -3,22 +3,27 @@
 import contextlib
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.csp import CSP
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import NotFound, PeriscopeError
 from core.http import PublicUrls, htmx_partial, vary_on_htmx
 from teams_app.models import Membership
 
-from . import replays, selectors, services
+from . import control, replays, selectors, services
 from .forms import StartSessionForm
 from .models import SessionStatus
 from .schemas import SessionDebugResponse
 from .start_options import build_start_options
+from .viewer_links import viewer_grant
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -130,3 +135,80 @@ def replay_file(request: HttpRequest, token: str) -> FileResponse:
     response = FileResponse(default_storage.open(path, "rb"), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="replay.{kind}"'
     return response
+
+
+CONTROL_ACTIONS = {"take": control.acontrol_take, "takeover": control.acontrol_takeover}
+
+
+@login_required
+@require_POST
+async def session_control(request: HttpRequest, session_id, action: str) -> JsonResponse:
+    """Take, take over or release control of the page (the live view's buttons)."""
+    membership = await sync_to_async(_membership)(request)
+    try:
+        session = await selectors.asession_get_for_team(team=membership.team, session_id=str(session_id))
+    except NotFound:
+        raise Http404("No such session in this team") from None
+    try:
+        if action == "release":
+            await control.acontrol_release(session=session, user=await request.auser())
+            lease = None
+        elif action in CONTROL_ACTIONS:
+            lease = await CONTROL_ACTIONS[action](session=session, membership=membership)
+        else:
+            raise Http404("No such control action")
+    except PeriscopeError as exc:
+        return JsonResponse({"message": exc.message}, status=exc.status)
+    return JsonResponse({"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None})
+
+
+@login_required
+@require_GET
+def step_screenshot(request: HttpRequest, session_id, index: int) -> FileResponse:
+    membership = _membership(request)
+    step = selectors.step_for_team(team=membership.team, session_id=session_id, index=index)
+    if step is None or not step.screenshot:
+        raise Http404("No screenshot for that step")
+    response = FileResponse(step.screenshot.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+@xframe_options_exempt
+def viewer(request: HttpRequest, token: str) -> HttpResponse:
+    """A viewer link's page: one session live, nothing else, fit for an iframe."""
+    grant = viewer_grant(token)
+    session = selectors.session_for_grant(grant) if grant else None
+    if session is None or not session.is_live:
+        raise Http404("This viewer link is invalid, has expired, or its session has ended")
+    interactive = grant.interactive and request.GET.get("interactive", "1") != "0"
+    response = render(request, "sessions_app/viewer.html", {"session": session, "token": token,
+                                                              "interactive": interactive})
+    # The console's policy, but with the pages the operator lets embed the viewer.
+    response._csp_config = {**settings.SECURE_CSP,
+                            "frame-ancestors": settings.PERISCOPE_VIEWER_FRAME_ANCESTORS or [CSP.NONE]}
+    return response
+
+
+@csrf_exempt  # the signed token in the URL is the credential, not a cookie: nothing to forge
+@require_POST
+async def viewer_control(request: HttpRequest, token: str, action: str) -> JsonResponse:
+    """An interactive viewer link takes or releases control (its bearer is an API key holder's
+    delegate: the link was handed out to drive the session)."""
+    grant = viewer_grant(token)
+    session = await selectors.asession_for_team_id(team_id=grant.team_id, session_id=grant.session_id) \
+        if grant and grant.interactive else None
+    if session is None or not session.is_live:
+        raise Http404("This viewer link cannot take control")
+    try:
+        if action == "take":
+            lease = await control.acontrol_take_by_link(session=session)
+        elif action == "release":
+            await control.acontrol_release_by_link(session=session)
+            lease = None
+        else:
+            raise Http404("No such control action")
+    except PeriscopeError as exc:
+        return JsonResponse({"message": exc.message}, status=exc.status)
+    return JsonResponse({"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None})

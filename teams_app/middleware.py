@@ -1,8 +1,6 @@
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
-from .selectors import membership_get
-
-SESSION_KEY = "periscope_team_id"
+from .selectors import SESSION_KEY, membership_get
 
 
 class CurrentTeamMiddleware:

@@ -5,6 +5,9 @@ from django.utils import timezone
 from . import keys
 from .models import ApiKey, AuditEvent, Membership, Team
 
+# The Django session key that remembers which of their teams a console user works in.
+SESSION_KEY = "periscope_team_id"
+
 
 def api_key_authenticate(*, raw: str) -> ApiKey | None:
     """The active key for this raw value, or None. Constant-time digest comparison."""
@@ -44,3 +47,10 @@ def audit_list_for_team(*, team: Team, limit: int = 100) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(team=team).select_related("actor_user", "actor_key")[:limit]
     )
+
+
+def membership_for_console(*, user, session) -> Membership | None:
+    """The membership a console connection acts in: the team picked in its Django session."""
+    if user is None or not user.is_authenticated:
+        return None
+    return membership_get(user=user, team_id=session.get(SESSION_KEY) if session is not None else None)

@@ -1,10 +1,12 @@
 """Team page: members and roles, API keys, audit log. Owners and admins manage; others read."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,6 +16,15 @@ from . import selectors, services
 from .forms import AddMemberForm, ApiKeyForm, RoleForm
 from .middleware import SESSION_KEY
 from .models import ApiKey, Membership
+
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """What a throttled sign-in sees (django-axes calls this instead of the login page)."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "registration/locked_out.html", context, status=429)
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -36,18 +47,10 @@ def _context(membership: Membership, **extra) -> dict:
     }
 
 
-NEW_KEY_SESSION_KEY = "periscope_new_api_key"
-
-
 @login_required
 @require_GET
 def team_detail(request: HttpRequest) -> HttpResponse:
-    # A key created by the last POST is shown on this page once, then forgotten.
-    new_key = request.session.pop(NEW_KEY_SESSION_KEY, None)
-    response = render(request, "teams_app/detail.html", _context(_membership(request), new_key=new_key))
-    if new_key:
-        response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "teams_app/detail.html", _context(_membership(request)))
 
 
 @login_required
@@ -113,9 +116,10 @@ def key_create(request: HttpRequest) -> HttpResponse:
             _, raw = services.api_key_create(
                 team=actor.team, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], actor=actor
             )
-            # Kept in the user's session only until the next page view shows it (once), so a
-            # refresh neither re-submits the form nor shows the key again.
-            request.session[NEW_KEY_SESSION_KEY] = raw
+            # The raw key travels in the redirect's URL fragment, which browsers never send to a
+            # server: the page's script shows it once and drops it. Nothing stores it here, and
+            # a refresh neither re-submits the form nor shows the key again.
+            return HttpResponseRedirect(reverse("teams_app:detail") + f"#new-key={raw}")
         except PeriscopeError as exc:
             messages.error(request, exc.message)
     else:

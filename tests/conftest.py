@@ -10,6 +10,9 @@ from django.db import connection
 from tests.live import LiveServer
 
 os.environ.setdefault("DISABLE_TELEMETRY", "true")  # notte-sdk: no posthog/scarf calls
+# notte-sdk applies nest_asyncio to the whole process when imported, which deadlocks Django's
+# test client on async views (asgiref's async_to_sync) in every later test.
+os.environ.setdefault("NOTTE_ENABLE_NEST_ASYNCIO", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,7 +4,7 @@ remote-debugging mode.
 
     notte-venv/bin/python bench/peers/notte_peer.py --cdp-url http://127.0.0.1:PORT --site URL
 
-It opens one notte session per test page (login, controls, article). Each `connect` borrows the
+It opens one notte session per test page (login, controls, article, reference). Each `connect` borrows the
 last tab of the browser's default context. The first session keeps it; each later one moves to a
 page in a new window of its own (see new_window).
 Then it reads commands, one JSON object a line, from stdin, and answers each with one JSON line:
@@ -28,7 +28,7 @@ import traceback
 
 os.environ.setdefault("DISABLE_TELEMETRY", "true")
 
-PAGES = ("login", "controls", "article")
+PAGES = ("login", "controls", "article", "reference")
 # The element (HTML id) each page's fill and click use; bench/perception.py uses the same ones.
 TARGETS = {
     "login": {"fill": "email", "click": "toggle-password"},

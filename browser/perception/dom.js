@@ -93,6 +93,8 @@
       i: nodes.length, tag, role, name: nameOf(el, tag), attrs,
       x: rect.x, y: rect.y, w: rect.width, h: rect.height,
       css: cssPath(el), hosts, parent, dialog: dialogOf(el),
+      // Inside navigation (a sidebar, a header menu): listed after the page's own controls.
+      nav: el.closest('nav, aside, header, footer, [role="navigation"], [role="banner"], [role="contentinfo"]') ? 1 : 0,
     };
     if (tag === "input" && (el.type === "checkbox" || el.type === "radio")) item.checked = el.checked;
     if (el.getAttribute("aria-checked")) item.checked = el.getAttribute("aria-checked") === "true";

@@ -54,14 +54,42 @@ class Snapshot:
 
 
 @dataclass(slots=True)
+class Line:
+    """One line of the page as text, in document order: a block header, a heading's text, or an
+    action (then `action` indexes Observation.actions)."""
+
+    text: str
+    kind: str  # "block" | "text" | "action"
+    action: int | None = None
+
+
+@dataclass(slots=True)
 class Observation:
     started_at: float
     ended_at: float
     metadata: dict[str, Any]
     screenshot: dict[str, Any]
-    actions: list[dict[str, Any]]
-    description: str
+    actions: list[dict[str, Any]]  # every action on the page, in document order
+    lines: list[Line]
+    ranks: list[int]  # per action: lower is listed first when a cap leaves some out
     category: str | None
+
+    @property
+    def description(self) -> str:
+        return render(self.lines, set(range(len(self.actions))), len(self.actions))
+
+    def space(self, limit: int) -> tuple[list[dict[str, Any]], str]:
+        """At most `limit` actions and the page's description listing exactly those.
+
+        When some must go, what is kept is what a person would reach for first: the page's own
+        controls and what is on or near the screen, before long runs of navigation links (a
+        documentation sidebar can hold 150 links above the page's search box). The kept actions
+        stay in document order, and the description ends with a note of what was left out.
+        """
+        if limit >= len(self.actions):
+            return self.actions, self.description
+        kept = set(sorted(range(len(self.actions)), key=lambda i: (self.ranks[i], i))[:limit])
+        return [a for i, a in enumerate(self.actions) if i in kept], render(self.lines, kept, len(self.actions))
 
 
 async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | None = None) -> tuple[Observation, Snapshot]:
@@ -81,7 +109,8 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
     snapshot = Snapshot(url=page.url)
     counters: dict[str, int] = {}
     actions: list[dict[str, Any]] = []
-    lines: list[str] = []
+    lines: list[Line] = []
+    ranks: list[int] = []
     bboxes: list[dict[str, Any]] = []
     main = results[0]
     viewport = main["viewport"]
@@ -91,22 +120,23 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
         if isinstance(result, BaseException) or result is None:
             continue  # a frame that navigated away mid-observe
         if frame is not page.main_frame:
-            lines.append(f"### Content of iframe {result['url']}")
+            lines.append(Line(f"### Content of iframe {result['url']}", "block"))
+        link_runs = _link_runs(result["nodes"])
         ids_by_index: dict[int, str] = {}
         text_cursor = 0
         dialog = None
         texts = result["texts"]
         for node in result["nodes"]:
             while text_cursor < len(texts) and texts[text_cursor]["before"] <= node["i"]:
-                lines.append(f"_[:]{texts[text_cursor]['text']}")
+                lines.append(Line(f"_[:]{texts[text_cursor]['text']}", "text"))
                 text_cursor += 1
             if node.get("dialog") != dialog and node.get("parent") is None:
                 dialog = node.get("dialog")
                 if dialog:  # modal content gets its own block, as Notte renders it
                     role, _, label = dialog.partition(":")
-                    lines.append(f"### Content of '{role}' component" + (f" {label}" if label else ""))
+                    lines.append(Line(f"### Content of '{role}' component" + (f" {label}" if label else ""), "block"))
                 else:
-                    lines.append("### Page content")
+                    lines.append(Line("### Page content", "block"))
             letter = LETTER_BY_ROLE.get(node["role"], "M")
             counters[letter] = counters.get(letter, 0) + 1
             node_id = f"{letter}{counters[letter]}"
@@ -118,8 +148,9 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
                 option_value=node["attrs"].get("value") if letter == "O" else None, name=node["name"],
             )
             rendering = _render(node)
-            lines.append(f"{node_id}[:]{rendering}")
+            lines.append(Line(f"{node_id}[:]{rendering}", "action", len(actions)))
             actions.append(_action(node_id, letter, node, rendering, parent_id))
+            ranks.append(_rank(letter, node, off_y, viewport, link_runs.get(node["i"], 0)))
             signals.add(node)
             if node["w"] or node["h"]:
                 bboxes.append({
@@ -130,7 +161,7 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
                     "iframe_offset_x": off_x, "iframe_offset_y": off_y, "notte_id": node_id,
                 })
         for text in texts[text_cursor:]:
-            lines.append(f"_[:]{text['text']}")
+            lines.append(Line(f"_[:]{text['text']}", "text"))
 
     tab_list = []
     for tab_id, tab in enumerate(tabs):
@@ -142,10 +173,73 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
         metadata={"title": main["title"], "url": page.url, "viewport": _viewport(viewport), "tabs": tab_list},
         screenshot={"raw": base64.b64encode(shot).decode(), "bboxes": bboxes, "last_action_id": None},
         actions=actions,
-        description="\n".join(lines),
+        lines=lines,
+        ranks=ranks,
         category=signals.category(),
     )
     return observation, snapshot
+
+
+# -- what a capped observation keeps -----------------------------------------------------------
+
+NAVIGATION_RUN = 8  # this many links in a row, with no other control between, read as a menu
+MAX_TEXT_LINES = 300  # headings shown in a description; a long reference page has thousands
+
+
+def _link_runs(nodes: list[dict[str, Any]]) -> dict[int, int]:
+    """For each link node, the length of the run of consecutive links it belongs to."""
+    runs: dict[int, int] = {}
+    current: list[int] = []
+    for node in [*nodes, None]:
+        if node is not None and node["role"] == "link" and node.get("parent") is None:
+            current.append(node["i"])
+            continue
+        for index in current:
+            runs[index] = len(current)
+        current = []
+    return runs
+
+
+def _rank(letter: str, node: dict[str, Any], frame_y: float, viewport: dict[str, Any], run: int) -> int:
+    """0 is kept first. Controls before links; on or near the screen before far below; links
+    in navigation (a nav/aside/header/footer, or a long run of links) last."""
+    height = viewport.get("viewport_height") or 1000
+    y = node["y"] + frame_y
+    near = -0.5 * height <= y <= 2 * height
+    if letter != "L":
+        return 0 if near else 2
+    if node.get("nav") or run >= NAVIGATION_RUN:
+        return 4 if near else 5
+    return 1 if near else 3
+
+
+def render(lines: list[Line], kept: set[int], total: int) -> str:
+    """The description of the kept actions: their lines, the headings between them and the
+    block headers of blocks that keep something, plus a closing note when some were left out."""
+    out: list[str] = []
+    pending_block: str | None = None
+    texts = 0
+    for line in lines:
+        if line.kind == "block":
+            pending_block = line.text
+            continue
+        if line.kind == "action" and line.action not in kept:
+            continue
+        if line.kind == "text":
+            texts += 1
+            if texts > MAX_TEXT_LINES:
+                continue
+        if pending_block is not None:
+            out.append(pending_block)
+            pending_block = None
+        out.append(line.text)
+    left_out = total - len(kept)
+    if left_out > 0:
+        out.append(
+            f"_[:]({left_out} more actions on this page are not listed, mostly navigation links and "
+            "controls far from the screen: scroll, raise max_nb_actions, or observe with instructions)"
+        )
+    return "\n".join(out)
 
 
 class PageChanged(Exception):

@@ -1,11 +1,13 @@
 """Page commands a worker runs for its sessions: observe, execute, scrape, screenshot."""
 
 import asyncio
-import json
 import time
 from typing import Any
 
+import orjson
+
 from browser.perception.actions import FILL_TYPES, ActionContext, ActionFailed, execute
+from browser.perception.observe import Observation as PageObservation
 from browser.perception.observe import PageChanged, observe
 from browser.scrape import PageNavigated, ScrapeError, ScrapeResult, scrape_page
 from browser.scrape.page import follow_meta_refresh
@@ -20,12 +22,23 @@ MASK = "********"
 async def observe_wire(session: SessionContext, *, max_nb_actions: int) -> dict[str, Any]:
     """The Observation exactly as the API answers it, as one JSON string: big replies then
     cross the channel layer and the web process without being copied or encoded again."""
-    raw = await observe_page(session)
-    wire = Observation.wire(raw, raw["actions"][:max_nb_actions])
-    return {"count": len(raw["actions"]), "json": json.dumps(wire)}
+    observation = await _observe(session)
+    actions, description = observation.space(max_nb_actions)
+    raw = _raw(observation, with_description=False)
+    if len(actions) < len(observation.actions):  # boxes only for what is listed
+        listed = {a["id"] for a in actions}
+        shot = raw["screenshot"]
+        raw["screenshot"] = {**shot, "bboxes": [b for b in shot["bboxes"] if b.get("notte_id") in listed]}
+    wire = Observation.wire(raw, actions, description)
+    return {"count": len(observation.actions), "json": orjson.dumps(wire).decode()}
 
 
 async def observe_page(session: SessionContext) -> dict[str, Any]:
+    """Every action on the page, for narrowing by instructions on the web side."""
+    return _raw(await _observe(session))
+
+
+async def _observe(session: SessionContext) -> PageObservation:
     await session.settled()
     await session.watch()
     try:
@@ -40,13 +53,17 @@ async def observe_page(session: SessionContext) -> dict[str, Any]:
             session.page, session.tabs, frame_cache=session.frames
         )
     session.snapshot = snapshot
+    return observation
+
+
+def _raw(observation: PageObservation, *, with_description: bool = True) -> dict[str, Any]:
     return {
         "started_at": observation.started_at,
         "ended_at": observation.ended_at,
         "metadata": observation.metadata,
         "screenshot": observation.screenshot,
         "actions": observation.actions,
-        "description": observation.description,
+        "description": observation.description if with_description else "",
         "category": observation.category,
     }
 

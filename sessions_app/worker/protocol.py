@@ -26,6 +26,11 @@ CommandType = Literal[
     "session.execute",
     "session.scrape",
     "session.screenshot",
+    # the live layer
+    "session.watch",
+    "session.unwatch",
+    "session.control",
+    "session.input",
 ]
 
 
@@ -33,8 +38,8 @@ class Command(TypedDict):
     type: CommandType
     session_id: str
     team_id: str
-    reply_to: str
-    deadline: float
+    reply_to: NotRequired[str]
+    deadline: NotRequired[float]
     # session.start
     spec: NotRequired[dict[str, Any]]
     # session.cookies.set
@@ -50,6 +55,14 @@ class Command(TypedDict):
     image_type: NotRequired[str]
     quality: NotRequired[int | None]
     full_page: NotRequired[bool]
+    # session.watch / session.unwatch: the watcher's own frame channel, and its rate
+    channel: NotRequired[str]
+    rate: NotRequired[str]
+    # session.control: who holds control now (None: nobody)
+    holder: NotRequired[str | None]
+    holder_user_id: NotRequired[int | None]
+    # session.input (sent without reply_to: nobody waits for it)
+    event: NotRequired[dict[str, Any]]
 
 
 class Reply(TypedDict):

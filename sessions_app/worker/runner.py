@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+from django.urls import reverse
 
 from browser import processes
 from browser.egress import Traffic
@@ -27,12 +29,13 @@ from browser.pool import BrowserPool
 from browser.scrape import ScrapeError
 from browser.session import SessionContext
 from browser.types import ProxySpec, SessionSpec
-from sessions_app import selectors, services
+from sessions_app import events, selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 
-from . import page_commands
+from . import page_commands, programs
 from .config import launch_config, session_limits
 from .layers import worker_layers
+from .live import LiveHub
 from .protocol import START_QUEUE, Command, Reply, failure, not_here, ok
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ class Worker:
         # The wall clock the idle and max-duration timeouts are checked against.
         self.clock = clock
         self.pool: BrowserPool | None = None
+        self.live: LiveHub | None = None
         self.record: BrowserWorker | None = None
         self.channel = ""
         self.ready = asyncio.Event()
@@ -78,6 +82,7 @@ class Worker:
         self._step_counters: dict[str, int] = {}
         self._pending_steps: dict[str, PendingStep] = {}
         self._step_writes: dict[str, asyncio.Task[None]] = {}
+        self._session_tasks: dict[str, set[asyncio.Task[Any]]] = {}
         # The team each open session belongs to: a command naming another team is refused as
         # if the session did not exist, whatever route the caller had for it.
         self._teams: dict[str, str] = {}
@@ -96,6 +101,7 @@ class Worker:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
         await self._clean_up_after_predecessors()
+        self.live = LiveHub(layer, clock=self.clock, lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS)
         self.pool = BrowserPool(
             launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
         )
@@ -236,9 +242,15 @@ class Worker:
             await self._close_session(session_id)
             self._forget(session_id)
             return failure(409, "the session was given up before the browser was ready; start a new one")
+        assert self.live
+        self.live.attach(self.pool.get(session_id))
         return ok({"worker_channel": self.channel})
 
-    def _forget(self, session_id: str) -> None:
+    def _forget(self, session_id: str, reason: str = "the session ended") -> None:
+        if self.live is not None and session_id in self._teams:
+            self._spawn(self.live.forget(session_id, reason))
+        for task in self._session_tasks.pop(session_id, set()):
+            task.cancel()  # programs (agents) end with their session
         for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
                       self._activity_saved, self._traffic_saved):
             table.pop(session_id, None)
@@ -250,7 +262,15 @@ class Worker:
             # Another team's session answers exactly like one this worker does not hold.
             await self._reply(layer, message, not_here(session_id))
             return
-        if message["type"] != "session.sync":
+        if message["type"] == "session.input":
+            # A person's input: no reply (nobody waits for it); the lease is the authorization.
+            # It takes the session's lock, so clicks and keys reach the page in the order sent.
+            if self.live is not None and session_id in self.pool.session_ids():
+                self._activity[session_id] = self.clock()
+                async with self._locks.setdefault(session_id, asyncio.Lock()):
+                    await self.live.input(self.pool.get(session_id), message.get("event") or {})
+            return
+        if message["type"] not in ("session.sync", "session.unwatch"):
             self._activity[session_id] = self.clock()
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         async with lock:
@@ -275,7 +295,7 @@ class Worker:
             self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
 
     async def _dispatch(self, message: Command) -> Reply:
-        assert self.pool
+        assert self.pool and self.live
         session_id = message["session_id"]
         match message["type"]:
             case "session.stop":
@@ -300,13 +320,20 @@ class Worker:
                     return ok(await page_commands.observe_wire(session, max_nb_actions=message["max_nb_actions"]))
                 return ok(await page_commands.observe_page(session))
             case "session.execute":
-                session = self.pool.get(session_id)
-                index = await self._next_step_index(session_id)
-                result = await page_commands.execute_action(
-                    session, message["action"], allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
-                )
-                self._pending_steps[session_id] = PendingStep(index, message["action"], result, time.monotonic())
-                return ok(result)
+                if holder := self.live.holder(session_id):
+                    return failure(409, f"{holder} has taken control of this session in the console; try again "
+                                        "once they hand it back")
+                return ok(await self._execute_locked(session_id, message["action"]))
+            case "session.watch":
+                return ok(await self.live.watch(self.pool.get(session_id), message["channel"], message["rate"]))
+            case "session.unwatch":
+                session = self.pool.get(session_id) if session_id in self.pool.session_ids() else None
+                await self.live.unwatch(session, session_id, message["channel"])
+                return ok(None)
+            case "session.control":
+                self.pool.get(session_id)
+                self.live.set_holder(session_id, message.get("holder"), message.get("holder_user_id"))
+                return ok(None)
             case "session.tabs":
                 return ok(await page_commands.tabs(self.pool.get(session_id)))
             case "session.scrape":
@@ -317,7 +344,58 @@ class Worker:
                     quality=message.get("quality"), full_page=message.get("full_page", False),
                 )
                 return ok(image)
+        if handler := programs.handler_for(message["type"]):
+            self.pool.get(session_id)  # the session must be here
+            return ok(await handler(programs.SessionHandle(self, session_id), message))
         return failure(400, f"unknown command {message['type']!r}")
+
+    async def _execute_locked(self, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
+        """One step, the session's lock held: run it and leave its screenshot and row pending."""
+        assert self.pool
+        session = self.pool.get(session_id)
+        index = await self._next_step_index(session_id)
+        self._spawn(events.publish(session_id, events.StepStarted(
+            type="step.started", index=index, action=page_commands.masked(action), url=session.page.url)))
+        result = await page_commands.execute_action(
+            session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
+        )
+        self._pending_steps[session_id] = PendingStep(index, action, result, time.monotonic())
+        return result
+
+    # -- what programs running in this worker may do (see programs.py) ------------------------
+
+    def holds(self, session_id: str) -> bool:
+        return self.pool is not None and session_id in self.pool.session_ids()
+
+    def spawn_for_session(self, session_id: str, coro) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        tasks = self._session_tasks.setdefault(session_id, set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def program_observe(self, session_id: str, max_nb_actions: int) -> dict[str, Any]:
+        assert self.pool
+        self._activity[session_id] = self.clock()
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            raw = await page_commands.observe_wire(self.pool.get(session_id), max_nb_actions=max_nb_actions)
+        return {**orjson.loads(raw["json"]), "count": raw["count"]}
+
+    async def program_execute(self, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
+        self._activity[session_id] = self.clock()
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            if session_id in self._pending_steps:
+                await self._settle_step(session_id, self._pending_steps.pop(session_id))
+            result = await self._execute_locked(session_id, action)
+        self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
+        return result
+
+    async def program_screenshot(self, session_id: str) -> bytes:
+        assert self.pool
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            return await page_commands.step_screenshot(self.pool.get(session_id))
 
     async def _next_step_index(self, session_id: str) -> int:
         if session_id not in self._step_counters:
@@ -360,16 +438,24 @@ class Worker:
         write.add_done_callback(lambda t: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is t else None)
 
     async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
+        shown = page_commands.masked(action)
+        duration_ms = (result["ended_at"] - result["started_at"]) * 1000
         try:
             # Its own thread: saving the screenshot must not queue behind web requests' queries.
-            await sync_to_async(services.step_record, thread_sensitive=False)(
-                session_id=session_id, index=index, action=page_commands.masked(action),
+            step = await sync_to_async(services.step_record, thread_sensitive=False)(
+                session_id=session_id, index=index, action=shown,
                 success=result["success"], message=result["message"], url_before=result["url_before"],
-                url_after=result["url_after"], duration_ms=(result["ended_at"] - result["started_at"]) * 1000,
-                screenshot=image,
+                url_after=result["url_after"], duration_ms=duration_ms, screenshot=image,
             )
         except Exception:
             log.exception("could not record step %s of %s", index, session_id)
+            return
+        await events.publish(session_id, events.StepFinished(
+            type="step.finished", index=index, action=shown, success=result["success"], message=result["message"],
+            url=result["url_after"], duration_ms=duration_ms,
+            screenshot_url=reverse("sessions_app:step_screenshot", args=[session_id, index])
+            if step is not None and step.screenshot else None,
+        ))
 
     async def _close_session(self, session_id: str) -> bool:
         """Close the session's context and write its final egress byte counts."""
@@ -410,12 +496,18 @@ class Worker:
             try:
                 processes.reap_orphans()
                 await self._enforce_deadlines()
+                if self.live is not None:
+                    await self.live.housekeeping(self._held)
                 if ticks % 2 == 0:
                     await sync_to_async(services.workers_reap_stale)(stale_after=self.stale_after)
             except Exception:
                 log.exception("reaper pass failed")
             ticks += 1
             await asyncio.sleep(REAPER_INTERVAL)
+
+    def _held(self, session_id: str) -> SessionContext | None:
+        assert self.pool
+        return self.pool.get(session_id) if session_id in self.pool.session_ids() else None
 
     async def _save_activity(self) -> None:
         """Write each session's last command time to its row, at most every few seconds."""

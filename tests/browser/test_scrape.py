@@ -1,6 +1,6 @@
 """The scrape (browser/scrape/): html_to_result without a browser, scrape_page in Chromium.
 
-Pure pytest, no Django. The browser tests launch Debian's /usr/bin/chromium and load pages from a
+Pure pytest, no Django. The browser tests launch the Chromium tests/support/chromium.py finds and load pages from a
 small http.server on 127.0.0.1 (and "localhost" for a cross-site iframe).
 """
 
@@ -23,6 +23,7 @@ from browser.scrape import (
     html_to_result,
     scrape_page,
 )
+from tests.support.chromium import chromium_executable
 
 FIXTURES = Path(__file__).with_name("fixtures")
 ARTICLE = (FIXTURES / "article.html").read_text(encoding="utf-8")
@@ -30,8 +31,6 @@ ARTICLE = (FIXTURES / "article.html").read_text(encoding="utf-8")
 # scrape changes it on purpose, regenerate it and read the diff before committing it.
 ARTICLE_MD = (FIXTURES / "article.md").read_text(encoding="utf-8").removesuffix("\n")
 BASE = "https://news.example.com/2026/report.html"
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
 def scrape(html: str = ARTICLE, base_url: str = BASE, frames=(), **options) -> ScrapeResult:
@@ -622,13 +621,11 @@ def site():
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def chromium():
-    if not HAVE_CHROMIUM:
-        pytest.skip("no /usr/bin/chromium")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium_executable(),
             headless=True,
             args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
         )

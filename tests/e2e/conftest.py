@@ -1,4 +1,4 @@
-"""Browser tests: Playwright's sync API drives Debian's Chromium against the live ASGI server.
+"""Browser tests: Playwright's sync API drives Chromium against the live ASGI server.
 
 Playwright's sync API keeps an event loop running in the test thread from its first use until
 the end of the pytest session, so Django's async-safety check would refuse the ORM calls the
@@ -16,7 +16,8 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.support.chromium import chromium_executable
+
 PASSWORD = "pass-for-e2e-123"
 
 expect.set_options(timeout=15_000)
@@ -49,7 +50,7 @@ def browser(launch_browser):
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
-        "executable_path": CHROMIUM,
+        "executable_path": chromium_executable(),
         "args": ["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
     }
 

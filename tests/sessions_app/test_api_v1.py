@@ -1,4 +1,4 @@
-"""The v1 browser-sessions API (api-docs/003): its own shapes, the same sessions underneath."""
+"""The v1 browser-sessions API: its own shapes, the same sessions underneath."""
 
 import pytest
 import requests

@@ -412,3 +412,21 @@ def test_dialog_controls_get_their_own_block(api, site, session):
     description = observe(api, session)["space"]["description"]
     block = description.index("### Content of 'dialog' component Cookie consent")
     assert description.index("Accept all") > block > description.index("Read the article")
+
+
+def test_a_capped_observe_keeps_the_page_controls_before_a_long_sidebar(api, site, session):
+    act(api, session, type="goto", url=f"{site.url}/docs.html")
+    observation = observe(api, session, max_nb_actions=100)  # the SDK default: 100 of the page's 193
+    actions = observation["space"]["interaction_actions"]
+    assert len(actions) == 100
+    names = {a["description"] for a in actions}
+    for control in ('aria-label="Change theme"', 'aria-label="Search"', 'placeholder="Search this book"'):
+        assert any(control in name for name in names), control
+    description = observation["space"]["description"]
+    listed = [line.split("[:]", 1)[0] for line in description.splitlines() if not line.startswith(("_", "#"))]
+    assert listed == [a["id"] for a in actions]  # the description lists exactly what is returned
+    assert "93 more actions on this page are not listed" in description
+    whole = observe(api, session, max_nb_actions=1000)["space"]
+    assert len(whole["interaction_actions"]) == 193 and "not listed" not in whole["description"]
+    ids = [a["id"] for a in actions]
+    assert ids == [a["id"] for a in whole["interaction_actions"] if a["id"] in set(ids)]  # document order

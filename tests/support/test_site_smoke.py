@@ -15,9 +15,9 @@ import uuid
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support.chromium import chromium_executable
 from tests.support.site import EVIL_FILENAME, REPORT_CSV, Target, TestSite
 
-CHROMIUM = "/usr/bin/chromium"
 CONTROLS_QUERY = 'button, input, select, textarea, a[href], [role][tabindex="0"]'
 
 
@@ -31,7 +31,7 @@ def site():
 def browser():
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium_executable(),
             args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
         )
         yield browser

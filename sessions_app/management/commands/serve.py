@@ -1,4 +1,4 @@
-"""`make run`: the console, the API and a browser worker in one process.
+"""`make run`: the console, the API, a browser worker and the persona mail server in one process.
 
 uvicorn and the worker share one asyncio loop, so the in-memory channel layer connects them
 with no Redis. Ctrl-C stops the server, then the worker closes every context and its Chromium.
@@ -7,8 +7,10 @@ with no Redis. Ctrl-C stops the server, then the worker closes every context and
 import asyncio
 import contextlib
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from personas_app.smtp import MailServer
 from sessions_app.embedded import EmbeddedServer
 from sessions_app.worker.runner import Worker
 
@@ -26,6 +28,21 @@ class Command(BaseCommand):
             asyncio.run(self._serve(host, port, no_worker))
 
     async def _serve(self, host, port, no_worker):
+        mail = MailServer() if settings.PERISCOPE_SMTP_EMBEDDED else None
+        try:
+            if mail:
+                await mail.start()
+                self.stdout.write(mail.banner)
+        except OSError as exc:  # the console still serves; persona mail waits for a free port
+            self.stderr.write(f"Persona mail is off: {exc.strerror}")
+            mail = None
+        try:
+            await self._serve_web(host, port, no_worker)
+        finally:
+            if mail:
+                await mail.stop()
+
+    async def _serve_web(self, host, port, no_worker):
         server = EmbeddedServer(host=host, port=port, worker=None if no_worker else Worker())
         task = asyncio.ensure_future(server.run())
         started = asyncio.ensure_future(server.started.wait())

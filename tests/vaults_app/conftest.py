@@ -1,0 +1,25 @@
+import pytest
+
+from tests.vaults_app.helpers import make_actor
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """These tests create many users; the real hasher costs half a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def keyring_file(tmp_path, settings):
+    """Every vault test gets its own keyring file (what `manage.py vault_keyring create` writes)."""
+    from vaults_app import keyring
+
+    path = tmp_path / "secrets" / "vault-keyring.json"
+    settings.PERISCOPE_VAULT_KEYRING_FILE = path
+    keyring.write(path, keyring.generate())
+    return path
+
+
+@pytest.fixture
+def owner_actor(team, owner):
+    return make_actor(team, owner, reauthenticated=True)

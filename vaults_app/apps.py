@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VaultsAppConfig(AppConfig):
+    name = "vaults_app"
+    verbose_name = "Vaults"
