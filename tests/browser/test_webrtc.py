@@ -20,9 +20,10 @@ import pytest
 import pytest_asyncio
 
 from browser.errors import BrowserError
-from browser.launcher import LaunchConfig, find_chromium, find_headless_shell, find_xvfb
+from browser.launcher import LaunchConfig, find_headless_shell, find_xvfb
 from browser.pool import BrowserPool
 from browser.types import SessionSpec
+from tests.support.chromium import chromium_executable
 
 # Makes a peer connection that names a STUN server and adds a remote host candidate, both on
 # loopback listeners, then waits: a browser that sends UDP sends dozens of datagrams by then.
@@ -132,12 +133,13 @@ BROWSERS = {
 @pytest_asyncio.fixture(loop_scope="session", params=list(BROWSERS))
 async def session(request, page_server, short_tmp):
     use_shell, headless = BROWSERS[request.param]
+    # Every browser a session can run in is tried: a missing one is a failure, not a skip.
     if use_shell and not find_headless_shell():
-        pytest.skip("chromium-headless-shell is not installed")
+        pytest.fail("chromium-headless-shell is not installed (Debian: chromium-headless-shell)")
     if not headless and not find_xvfb():
-        pytest.skip("Xvfb is not installed")
+        pytest.fail("Xvfb is not installed (apt-get install xvfb)")
     config = LaunchConfig(
-        chromium_path=find_chromium(),
+        chromium_path=chromium_executable(),
         headless_shell_path=find_headless_shell() if use_shell else None,
         runtime_dir=short_tmp,
         egress_allow=(f"127.0.0.1:{page_server.port}", f"localhost:{page_server.port}"),
@@ -217,7 +219,7 @@ async def test_a_browser_that_ignores_the_webrtc_policy_is_refused(short_tmp):
     """The launch check: a Chromium whose WebRTC policy switch is overridden does not start."""
     reset = ("--webrtc-ip-handling-policy=default", "--force-webrtc-ip-handling-policy=default")
     config = LaunchConfig(
-        chromium_path=find_chromium(),
+        chromium_path=chromium_executable(),
         headless_shell_path=find_headless_shell(),
         runtime_dir=short_tmp,
         extra_flags=reset,

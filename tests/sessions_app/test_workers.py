@@ -18,11 +18,11 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from browser.launcher import find_chromium, find_headless_shell
 from browser.processes import MARKER
 from sessions_app.models import BrowserSession, BrowserWorker
 from tests.conftest import Api, database_url_for_subprocess
 from tests.live import LiveServer
+from tests.support.chromium import chromium_executable
 
 from .helpers import chromium_pids, open_contexts, start, wait_until
 
@@ -229,7 +229,7 @@ def test_a_worker_start_cleans_up_after_a_crashed_predecessor(api_key, team, set
     (stale / "owner.json").write_text(
         json.dumps({"pid": dead.pid, "started": 0, "profiles": [str(leftover_profile)]})
     )
-    executable = find_headless_shell() or find_chromium()
+    executable = chromium_executable()
     orphan = _spawn_orphan(executable, str(stale), short)
     other_install = _spawn_orphan(executable, "/tmp/another-install/run/browser-x", short)
     unmarked = _spawn_orphan(executable, None, short)
