@@ -81,7 +81,7 @@ class Worker:
         self._locks: dict[str, asyncio.Lock] = {}
         self._step_counters: dict[str, int] = {}
         self._pending_steps: dict[str, PendingStep] = {}
-        self._step_writes: dict[str, asyncio.Task[None]] = {}
+        self._step_writes: dict[str, asyncio.Future[None]] = {}
         self._session_tasks: dict[str, set[asyncio.Task[Any]]] = {}
         # The team each open session belongs to: a command naming another team is refused as
         # if the session did not exist, whatever route the caller had for it.
@@ -420,6 +420,13 @@ class Worker:
 
     async def _settle_step(self, session_id: str, pending: PendingStep) -> None:
         assert self.pool
+        # From here until its row is written, a read of this session (session.sync) waits for the
+        # step: its screenshot is taken first, and that wait must not let a read slip past it.
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._step_writes[session_id] = written
+        written.add_done_callback(
+            lambda f: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is f else None
+        )
         result = pending.result
         try:
             session = self.pool.get(session_id)
@@ -431,11 +438,13 @@ class Worker:
             image = await page_commands.step_screenshot(session)
         except Exception:
             image = b""
+        except BaseException:  # cancelled (shutdown): no row will come, readers must not wait
+            written.set_result(None)
+            raise
         write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, result, image))
         self._tasks.add(write)
         write.add_done_callback(self._tasks.discard)
-        self._step_writes[session_id] = write
-        write.add_done_callback(lambda t: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is t else None)
+        write.add_done_callback(lambda _t: written.done() or written.set_result(None))
 
     async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
         shown = page_commands.masked(action)
