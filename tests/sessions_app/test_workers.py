@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from browser.launcher import find_headless_shell
 from browser.processes import MARKER
 from sessions_app.models import BrowserSession, BrowserWorker
 from tests.conftest import Api, database_url_for_subprocess
@@ -261,3 +262,37 @@ def test_a_worker_start_cleans_up_after_a_crashed_predecessor(api_key, team, set
                 process.kill()
         shutil.rmtree(short, ignore_errors=True)
         shutil.rmtree(leftover_profile, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "#!/bin/sh\nexit 1\n",
+        # starts, then fails the launch check (WebRTC could send UDP)
+        '#!/bin/sh\nexec {shell} "$@" --force-webrtc-ip-handling-policy=default --webrtc-ip-handling-policy=default\n',
+    ],
+    ids=["does-not-start", "fails-the-launch-check"],
+)
+def test_a_worker_whose_browser_cannot_start_exits_instead_of_hanging(tmp_path, script):
+    fake = tmp_path / "chromium"
+    fake.write_text(script.format(shell=find_headless_shell()))
+    fake.chmod(0o755)
+    var = Path(tempfile.mkdtemp(prefix="nobrowser-"))
+    env = {
+        **os.environ, "PERISCOPE_VAR_DIR": str(var), "DATABASE_URL": "", "REDIS_URL": "",
+        "PERISCOPE_CHROMIUM": str(fake), "PERISCOPE_USE_HEADLESS_SHELL": "false",
+    }  # fmt: skip
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_browser_worker"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert worker.wait(30) != 0
+        assert not psutil.pid_exists(worker.pid) or psutil.Process(worker.pid).status() == psutil.STATUS_ZOMBIE
+    finally:
+        if worker.poll() is None:
+            for child in psutil.Process(worker.pid).children(recursive=True):
+                child.kill()
+            worker.kill()
+        shutil.rmtree(var, ignore_errors=True)
