@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["session_lifecycle.py", "session_memory.py", "perception.py", "concurrency.py", "vaults.py"]
+BENCHMARKS = [
+    "session_lifecycle.py", "session_memory.py", "live_view.py", "perception.py", "concurrency.py", "vaults.py",
+]
 
 
 def main() -> int:

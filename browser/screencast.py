@@ -163,8 +163,13 @@ class Screencast:
 FrameCache = Screencast
 
 
+FIRST_FRAME_SECONDS = 0.06  # Chromium sends a just-started screencast's first frame in ~16 ms
+
+
 async def current_frame(cache: Screencast | None, page: Page, quality: int = 60) -> bytes:
     """The page as JPEG: the screencast's latest frame when it is current, else a capture."""
+    if cache is not None and cache.page is page and cache.latest is None and cache.running:
+        await cache.wait_next(after=time.monotonic(), wait_seconds=FIRST_FRAME_SECONDS)  # cheaper than a capture
     if cache is not None and cache.page is page and cache.fresh() and cache.latest is not None:
         return cache.latest.jpeg
     image = await page.screenshot(type="jpeg", quality=quality, timeout=10000)

@@ -18,8 +18,9 @@ from .screencast import Screencast
 from .types import SessionLimits, SessionSpec
 
 # After an observe or an action, the full-size screencast keeps running this long, so the next
-# observe answers with its latest frame instead of a capture; then it stops unless watched.
-PERCEPTION_LEASE_SECONDS = 15.0
+# observe answers with its latest frame instead of a capture (30-70 ms); then it stops unless a
+# person watches. A session nobody drives or watches runs no screencast.
+PERCEPTION_LEASE_SECONDS = 60.0
 
 
 @dataclass(slots=True)

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound
 from teams_app.models import ApiKey, Team
+from vaults_app.actors import system_actor
+from vaults_app.services import vault_create
 
 from . import selectors
 from .extract import find_codes, find_links
@@ -25,13 +27,13 @@ NUMBER_POOL_HELP = (
 MAX_SMS_BODY = 10_000
 
 
-def _vault_for_new_persona(*, team: Team) -> None:
-    """The persona's own vault. Vaults are not part of this server yet, so asking for one is
-    refused before anything is written."""
-    raise InvalidInput(
-        "create_vault",
-        "vaults are not available on this server yet; create the persona with create_vault=false",
-    )
+def _vault_for_new_persona(*, team: Team, email: str) -> str:
+    """The persona's own vault, where credentials made during its sign-ups are kept encrypted.
+    Made in the persona's transaction: no persona without its vault, and the other way round.
+    A sealed vault store answers 503 before anything is written."""
+    vault = vault_create(actor=system_actor(team, label=f"persona {email}"), name=f"Persona {email}"[:100],
+                         for_persona=True)
+    return str(vault.pk)
 
 
 @transaction.atomic
@@ -43,8 +45,6 @@ def persona_create(
     user: AbstractBaseUser | None = None,
     api_key: ApiKey | None = None,
 ) -> Persona:
-    if create_vault:
-        _vault_for_new_persona(team=team)
     domain = settings.PERISCOPE_MAIL_DOMAIN
     while True:  # the random suffix makes a second round all but impossible
         first_name, last_name = random_name()
@@ -58,6 +58,7 @@ def persona_create(
         email=email,
         created_by=user if user is not None and user.is_authenticated else None,
         created_by_key=api_key,
+        vault_id=_vault_for_new_persona(team=team, email=email) if create_vault else None,
     )
     if create_phone_number:
         _assign_number(persona, field="create_phone_number")

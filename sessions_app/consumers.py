@@ -55,7 +55,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.watched: dict[str, BrowserSession] = {}
         self.slots: dict[str, dict] = {}
         self.frame_ready = asyncio.Event()
-        self.frames_channel = await self.channel_layer.new_channel("live-frames.")
+        # The default prefix, shared with the consumer's own channel and the worker replies: with
+        # Redis they all come through the process's one reader (see worker/client.py).
+        self.frames_channel = await self.channel_layer.new_channel()
         self.live_tasks = [asyncio.ensure_future(self._receive_frames()), asyncio.ensure_future(self._send_frames()),
                            asyncio.ensure_future(self._renew())]
 
@@ -228,8 +230,8 @@ class TeamSessionsConsumer(LiveConsumer):
         await self.start_live()
         self.team_group = events.team_sessions_group(str(self.membership.team_id))
         await self.channel_layer.group_add(self.team_group, self.channel_name)
-        for session in await selectors.alive_sessions_of_team(team_id=self.membership.team_id):
-            await self.watch(session)
+        sessions = await selectors.alive_sessions_of_team(team_id=self.membership.team_id)
+        await asyncio.gather(*(self.watch(session) for session in sessions))  # one round trip, not N
 
     async def disconnect(self, code):
         if hasattr(self, "team_group"):

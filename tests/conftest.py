@@ -121,3 +121,14 @@ def api(live, api_key):
 def outsider_api(live, other_team_key):
     with Api(live.api_url, other_team_key) as client:
         yield client
+
+
+@pytest.fixture
+def vault_keyring(tmp_path, settings):
+    """A vault keyring file of the test's own (what `manage.py vault_keyring create` writes)."""
+    from vaults_app import keyring
+
+    path = tmp_path / "secrets" / "vault-keyring.json"
+    settings.PERISCOPE_VAULT_KEYRING_FILE = path
+    keyring.write(path, keyring.generate())
+    return path

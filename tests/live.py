@@ -1,9 +1,12 @@
 """A real ASGI server (uvicorn) with an embedded browser worker, in a background thread."""
 
 import asyncio
+import concurrent.futures
 import socket
 import threading
 import time
+
+from channels.layers import channel_layers
 
 from sessions_app.embedded import EmbeddedServer
 from sessions_app.worker.runner import Worker
@@ -49,6 +52,9 @@ class LiveServer:
             self._loop.close()
 
     async def _main(self) -> None:
+        # A fresh channel layer for this server's loop, as a new process would have: a Redis
+        # layer remembers the event loop of its receivers, and the last server's is gone.
+        channel_layers.backends = {}
         self._server = EmbeddedServer(port=self.port, worker=self.worker)
         task = asyncio.ensure_future(self._server.run())
         started = asyncio.ensure_future(self._server.started.wait())
@@ -65,8 +71,13 @@ class LiveServer:
 
     def call(self, coro_factory, timeout: float = 30):
         """Run a coroutine on the server's loop (e.g. to inspect the worker) and return its result."""
+        return self.submit(coro_factory).result(timeout)
+
+    def submit(self, coro_factory) -> concurrent.futures.Future:
+        """Start a coroutine on the server's loop without waiting for it (await it from another
+        loop with asyncio.wrap_future, which leaves that loop free meanwhile)."""
         assert self._loop
-        return asyncio.run_coroutine_threadsafe(coro_factory(), self._loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro_factory(), self._loop)
 
     def stop(self) -> None:
         if self._server and self._loop and self._thread.is_alive():

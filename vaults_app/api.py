@@ -56,7 +56,7 @@ def _vault_wire(vault) -> dict:
         "vault_id": str(vault.pk),
         "name": vault.name,
         "created_at": vault.created_at,
-        "for_persona": False,
+        "for_persona": vault.for_persona,
     }
 
 

@@ -17,6 +17,8 @@ from .crypto import SCHEMA_VERSION
 class Vault(UUIDModel):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="vaults")
     name = models.CharField(max_length=100)
+    # Made for a persona (its sign-ups store their logins here); the persona app keeps the link.
+    for_persona = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -23,7 +23,10 @@ NO_WORKER = (
 async def call(channel: str, message: dict[str, Any], *, wait_seconds: float) -> Any:
     """Send one command and wait for its reply; raise the domain error a failure maps to."""
     layer = get_channel_layer()
-    reply_to = await layer.new_channel("browser-reply.")
+    # The default prefix: with Redis, every process-local channel of this process shares one
+    # reader (a consumer's own channel, its frame channel, these replies); another prefix would
+    # get a reader of its own and they would wait on each other.
+    reply_to = await layer.new_channel()
     message = {**message, "reply_to": reply_to, "deadline": time.time() + wait_seconds}
     await layer.send(channel, message)
     try:

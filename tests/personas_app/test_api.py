@@ -62,12 +62,21 @@ def test_list_pages_and_deleted_personas(api):
     assert bad.status_code == 422 and "page_size" in bad.json()["message"]
 
 
-def test_create_vault_is_refused_clearly_and_creates_nothing(api):
+def test_create_vault_gives_the_persona_a_vault_of_its_own(api, vault_keyring):
+    persona = api.post("/personas/create", json={"create_vault": True}).json()
+    assert persona["vault_id"]
+    vault = api.get(f"/vaults/{persona['vault_id']}")
+    assert vault.status_code == 200 and vault.json() == {"credentials": []}
+    listed = {v["vault_id"]: v for v in api.get("/vaults/").json()}
+    assert listed[persona["vault_id"]]["for_persona"] is True
+    assert persona["email"] in listed[persona["vault_id"]]["name"]
+
+
+def test_create_vault_with_the_vaults_sealed_creates_nothing(api, settings, tmp_path):
+    settings.PERISCOPE_VAULT_KEYRING_FILE = tmp_path / "no-such-keyring.json"
     response = api.post("/personas/create", json={"create_vault": True})
-    assert response.status_code == 422
-    body = response.json()
-    assert "vaults are not available" in body["message"]
-    assert body["detail"][0]["loc"] == ["body", "create_vault"]
+    assert response.status_code == 503
+    assert "keyring" in response.json()["message"]
     assert Persona.objects.count() == 0
 
 

@@ -73,10 +73,16 @@ def test_errors_reach_the_client_as_api_errors(client, settings):
     with pytest.raises(NotteAPIError) as unknown:
         client.personas.get("00000000-0000-4000-8000-000000000000")
     assert unknown.value.status_code == 404
-    with pytest.raises(NotteAPIError) as vault:
-        client.Persona(create_vault=True)
-    assert vault.value.status_code == 422
     settings.PERISCOPE_SMS_NUMBERS = []
     with pytest.raises(NotteAPIError) as no_pool:
         client.Persona(create_phone_number=True)
     assert "PERISCOPE_SMS_NUMBERS" in str(no_pool.value)
+
+
+def test_a_persona_with_a_vault_keeps_its_sign_up_credentials_there(client, vault_keyring):
+    persona = client.Persona(create_vault=True)
+    assert persona.has_vault is True
+    persona.add_credentials(url="https://shop.example.com/signup")  # the SDK makes up a password
+    [credential] = persona.vault.list_credentials()
+    assert credential.url == "example.com"
+    assert credential.email == persona.info.email

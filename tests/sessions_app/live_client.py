@@ -98,3 +98,17 @@ def console_socket(live, path: str, user=None, *, origin: str | None = "", read:
     ws = connect(f"ws://127.0.0.1:{live.port}{path}", origin=live.url if origin == "" else origin,
                  additional_headers=headers, open_timeout=15, max_size=None)
     return LiveSocket(ws, read=read)
+
+
+def console_http(live, user):
+    """The console as the logged-in user's browser uses it: through the running server (not
+    Django's test client, whose views would run on another event loop than the server's)."""
+    import requests
+
+    http = requests.Session()
+    name, _, value = login_cookie(user).partition("=")
+    http.cookies.set(name, value, domain="127.0.0.1")
+    http.get(f"{live.url}/sessions/", timeout=30)  # sets the CSRF cookie
+    http.headers["X-CSRFToken"] = http.cookies.get(settings.CSRF_COOKIE_NAME, "")
+    http.headers["Referer"] = live.url + "/"
+    return http

@@ -10,7 +10,7 @@ from PIL import Image
 from websockets.exceptions import InvalidStatus
 
 from tests.sessions_app.helpers import start, wait_until
-from tests.sessions_app.live_client import console_socket
+from tests.sessions_app.live_client import console_http, console_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,21 +156,21 @@ def test_a_viewer_watches_but_input_from_anyone_without_control_goes_nowhere(api
     owners.close()
 
 
-def control(client, session: str, action: str):
-    return client.post(reverse("sessions_app:control", args=[session, action]))
+def control(live, user, session: str, action: str):
+    return console_http(live, user).post(live.url + reverse("sessions_app:control", args=[session, action]),
+                                         timeout=30)
 
 
-def test_the_control_lease_lets_its_holder_type_and_holds_the_api_back(api, live, site, owner, client):
+def test_the_control_lease_lets_its_holder_type_and_holds_the_api_back(api, live, site, owner):
     from sessions_app.models import SessionControl, SessionEvent
     from teams_app.models import AuditEvent
     from tests.sessions_app.helpers import in_page
 
     session = start(api)["session_id"]
     goto(api, session, f"{site.url}/login.html")
-    client.force_login(owner)
     socket = console_socket(live, f"/ws/sessions/{session}/", owner)
     socket.until(lambda s: s.event("hello"))
-    taken = control(client, session, "take")
+    taken = control(live, owner, session, "take")
     assert taken.status_code == 200 and taken.json()["you_hold_control"]
     assert socket.until(lambda s: s.event("control.changed"))["holder"] == "alice"
 
@@ -190,7 +190,7 @@ def test_the_control_lease_lets_its_holder_type_and_holds_the_api_back(api, live
     socket.close()  # a reload: the lease belongs to the person, not the socket
     again = console_socket(live, f"/ws/sessions/{session}/", owner)
     assert again.until(lambda s: s.event("hello"))["you_hold_control"] is True
-    assert control(client, session, "release").status_code == 200
+    assert control(live, owner, session, "release").status_code == 200
     assert again.until(lambda s: (e := s.event("control.changed")) and e["holder"] is None and e)
     assert api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}).json()["success"]
     assert not SessionControl.objects.filter(session_id=session).exists()
@@ -200,12 +200,11 @@ def test_the_control_lease_lets_its_holder_type_and_holds_the_api_back(api, live
     again.close()
 
 
-def test_a_lease_without_input_expires(api, live, site, owner, client, settings):
+def test_a_lease_without_input_expires(api, live, site, owner, settings):
     from sessions_app.models import SessionControl
 
     session = start(api)["session_id"]
-    client.force_login(owner)
-    assert control(client, session, "take").status_code == 200
+    assert control(live, owner, session, "take").status_code == 200
     live.clock.offset = settings.PERISCOPE_CONTROL_LEASE_SECONDS + 1
     assert wait_until(lambda: not SessionControl.objects.filter(session_id=session).exists(), timeout=5)
     assert api.post(f"/sessions/{session}/page/execute", json={"type": "wait", "time_ms": 1}).json()["success"]

@@ -10,14 +10,9 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def keyring_file(tmp_path, settings):
-    """Every vault test gets its own keyring file (what `manage.py vault_keyring create` writes)."""
-    from vaults_app import keyring
-
-    path = tmp_path / "secrets" / "vault-keyring.json"
-    settings.PERISCOPE_VAULT_KEYRING_FILE = path
-    keyring.write(path, keyring.generate())
-    return path
+def keyring_file(vault_keyring):
+    """Every vault test gets its own keyring file."""
+    return vault_keyring
 
 
 @pytest.fixture
