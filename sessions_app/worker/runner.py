@@ -105,7 +105,12 @@ class Worker:
         self.pool = BrowserPool(
             launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
         )
-        await self.pool.start()
+        try:
+            await self.pool.start()
+        except BaseException:
+            # Playwright's driver (and Xvfb) would outlive a pool that failed to start.
+            await self.pool.stop()
+            raise
         self.record = await sync_to_async(services.worker_register)(
             channel=self.channel, hostname=socket.gethostname(), pid=os.getpid(), capacity=self.capacity
         )
