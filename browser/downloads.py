@@ -84,6 +84,10 @@ class Downloads:
                 refusal = self._refusal(path, self.in_flight[path])
                 if refusal:
                     await download.cancel()
+                    # It may have finished meanwhile (cancel then does nothing): remove the file.
+                    # A cancelled one has no file left, and delete() says so by raising.
+                    with contextlib.suppress(Exception):
+                        await download.delete()
                     saved = Saved(None, self.in_flight[path], refusal)
                     break
                 await asyncio.wait({finished}, timeout=POLL_SECONDS)
