@@ -11,14 +11,21 @@ Two request kinds are served:
 - absolute-form plain HTTP (GET http://host/path HTTP/1.1): rewritten to origin-form, sent
   upstream with `Connection: close`, and the client connection is closed after the response,
   so one proxy connection never carries a second request to another host.
+
+Each session's BrowserContext gets an endpoint of its own (a listening port, see
+`open_endpoint`), so the bytes it sends and receives are counted per session. The proxy listens
+on loopback, where every local process could reach it: with a `peer_check`, a connection from
+any process but this worker's browsers is refused before a byte of it is read.
 """
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .url_policy import EgressPolicy, check_host, split_target, static_addresses
@@ -26,8 +33,10 @@ from .url_policy import EgressPolicy, check_host, split_target, static_addresses
 log = logging.getLogger(__name__)
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+PeerCheck = Callable[[socket.socket], bool]
 
 MAX_HEAD = 64 * 1024
+FOREIGN = "only the browsers of this worker may use its egress proxy"
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -49,6 +58,34 @@ class Refused(Exception):
         self.reason = reason
 
 
+@dataclass(slots=True)
+class Traffic:
+    """Bytes relayed for one endpoint: sent towards sites, received from them."""
+
+    sent: int = 0
+    received: int = 0
+
+
+class Endpoint:
+    """One listening port of the proxy, for one BrowserContext; `label` names its session."""
+
+    def __init__(self, server: asyncio.Server, traffic: Traffic, registry: set["Endpoint"]):
+        self._server = server
+        self._registry = registry
+        self.port: int = server.sockets[0].getsockname()[1]
+        self.traffic = traffic
+        self.label = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        """Stop accepting; connections already open finish (and are still counted)."""
+        self._server.close()
+        self._registry.discard(self)
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -64,8 +101,10 @@ class EgressProxy:
         connect_timeout: float = 10.0,
         head_timeout: float = 30.0,
         idle_timeout: float = 300.0,
+        peer_check: PeerCheck | None = None,
     ):
         self.policy = policy
+        self.peer_check = peer_check
         self.resolver = resolver
         self.host = host
         self.port = 0
@@ -74,16 +113,32 @@ class EgressProxy:
         self.idle_timeout = idle_timeout
         self.allowed = 0
         self.refused = 0
+        self.foreign = 0  # connections refused because another process made them
         self.recent_refusals: deque[str] = deque(maxlen=20)
+        self.traffic = Traffic()  # what came through the main port (no endpoint of its own)
         self._server: asyncio.Server | None = None
+        self._endpoints: set[Endpoint] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, self.host, 0, limit=MAX_HEAD)
+        self._server = await self._listen(self.traffic)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
+    async def open_endpoint(self) -> Endpoint:
+        """A port of its own for one BrowserContext, whose traffic is counted apart."""
+        traffic = Traffic()
+        endpoint = Endpoint(await self._listen(traffic), traffic, self._endpoints)
+        self._endpoints.add(endpoint)
+        return endpoint
+
+    async def _listen(self, traffic: Traffic) -> asyncio.Server:
+        serve = functools.partial(self._serve, traffic=traffic)
+        return await asyncio.start_server(serve, self.host, 0, limit=MAX_HEAD)
+
     async def stop(self) -> None:
+        for endpoint in list(self._endpoints):
+            endpoint.close()
         if self._server:
             self._server.close()
         for task in list(self._tasks):
@@ -96,12 +151,23 @@ class EgressProxy:
 
     # -- one client connection -------------------------------------------------------------
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, traffic: Traffic
+    ) -> None:
         task = asyncio.current_task()
         assert task
         self._tasks.add(task)  # type: ignore[arg-type]
         upstream: asyncio.StreamWriter | None = None
         try:
+            if self.peer_check and not self.peer_check(writer.get_extra_info("socket")):
+                self.foreign += 1
+                log.warning("egress proxy: refused a connection from a process that is not ours")
+                # Read its request head first: closing with unread data would reset the
+                # connection, and the client would not see why it was refused.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 1.0)
+                await self._answer(writer, Refused(403, FOREIGN), count=False)
+                return
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.head_timeout)
             method, target, version, headers = _parse_head(head)
             if method == "CONNECT":
@@ -109,13 +175,14 @@ class EgressProxy:
                 up_reader, upstream = await self._connect(host, port)
                 writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                 await writer.drain()
-                await self._relay(reader, writer, up_reader, upstream)
+                await self._relay(reader, writer, up_reader, upstream, traffic)
             else:
                 host, port, request = _origin_form(method, target, version, headers)
                 up_reader, upstream = await self._connect(host, port)
                 upstream.write(request)
+                traffic.sent += len(request)
                 await upstream.drain()
-                await self._relay(reader, writer, up_reader, upstream)
+                await self._relay(reader, writer, up_reader, upstream, traffic)
         except Refused as refusal:
             await self._answer(writer, refusal)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
@@ -174,12 +241,12 @@ class EgressProxy:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer.drain(), 5)
 
-    async def _relay(self, client_r, client_w, up_r, up_w) -> None:
+    async def _relay(self, client_r, client_w, up_r, up_w, traffic: Traffic) -> None:
         """Copy bytes both ways until either side closes (or stays idle too long). For plain
         HTTP the upstream closes after its response, as it was sent Connection: close; a client
         that closes early (a cancelled request) frees the upstream connection at once."""
-        to_upstream = asyncio.ensure_future(self._pipe(client_r, up_w))
-        to_client = asyncio.ensure_future(self._pipe(up_r, client_w))
+        to_upstream = asyncio.ensure_future(self._pipe(client_r, up_w, traffic, "sent"))
+        to_client = asyncio.ensure_future(self._pipe(up_r, client_w, traffic, "received"))
         try:
             await asyncio.wait({to_upstream, to_client}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -187,9 +254,12 @@ class EgressProxy:
                 task.cancel()
             await asyncio.gather(to_upstream, to_client, return_exceptions=True)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, traffic: Traffic, way: str
+    ) -> None:
         with contextlib.suppress(ConnectionError, OSError, TimeoutError):
             while data := await asyncio.wait_for(reader.read(65536), self.idle_timeout):
+                setattr(traffic, way, getattr(traffic, way) + len(data))
                 writer.write(data)
                 await asyncio.wait_for(writer.drain(), self.idle_timeout)
 

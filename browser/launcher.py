@@ -5,6 +5,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .processes import MARKER
+from .webrtc import FLAGS as WEBRTC_FLAGS
+
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 DEBIAN_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 
@@ -28,7 +31,11 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "PreconnectToSearch",
     "CDPScreenshotNewSurface",
 )
-LEAN_DISABLED_FEATURES = (*PLAYWRIGHT_DISABLED_FEATURES, "WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+LEAN_DISABLED_FEATURES = (
+    *PLAYWRIGHT_DISABLED_FEATURES,
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+)
 
 BASE_FLAGS = (
     # Without these Chromium keeps calling Google services; on a closed network that is a
@@ -40,7 +47,8 @@ BASE_FLAGS = (
     "--no-first-run",
     "--disable-gpu",
     "--disable-dev-shm-usage",
-    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # WebRTC may send UDP only through the proxy, i.e. not at all (see webrtc.py).
+    *WEBRTC_FLAGS,
     "--disable-features=" + ",".join(LEAN_DISABLED_FEATURES),
 )
 
@@ -56,6 +64,8 @@ class LaunchConfig:
     # which refuses non-public addresses unless listed here (see url_policy.EgressPolicy).
     egress_guard: bool = True
     egress_allow: tuple[str, ...] = ()
+    # Refuse proxy connections from any local process but this worker's Chromium (Linux).
+    egress_peer_check: bool = True
 
     @property
     def flags(self) -> list[str]:
@@ -68,7 +78,11 @@ class LaunchConfig:
 
 def _playwright_browsers_dir() -> Path:
     configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
-    return Path(configured) if configured and configured != "0" else Path.home() / ".cache" / "ms-playwright"
+    return (
+        Path(configured)
+        if configured and configured != "0"
+        else Path.home() / ".cache" / "ms-playwright"
+    )
 
 
 def _newest(pattern: str) -> str | None:
@@ -85,7 +99,9 @@ def _first_executable(*candidates: str | None) -> str | None:
 
 def find_chromium(configured: str | None = None) -> str | None:
     """The configured path, else Playwright's own download, else Debian's package."""
-    return _first_executable(configured, _newest("chromium-*/chrome-linux*/chrome"), DEBIAN_CHROMIUM)
+    return _first_executable(
+        configured, _newest("chromium-*/chrome-linux*/chrome"), DEBIAN_CHROMIUM
+    )
 
 
 def find_headless_shell(configured: str | None = None) -> str | None:
@@ -113,6 +129,8 @@ def minimal_env(home: Path, display: str | None = None) -> dict[str, str]:
         "XDG_CACHE_HOME": str(home / ".cache"),
         # An empty bus address stops dbus autolaunch, which leaks a daemon per start.
         "DBUS_SESSION_BUS_ADDRESS": "disabled:",
+        # Marks every process of this browser as this home's: see processes.py.
+        MARKER: str(home),
     }
     if display:
         env["DISPLAY"] = display

@@ -3,16 +3,19 @@
 import asyncio
 import contextlib
 import shutil
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import BrowserContext, Page
 
+from .downloads import Downloads
+from .egress import Endpoint, Traffic
 from .live import LiveFeeds
 from .perception.observe import Snapshot
 from .screencast import Screencast
-from .types import SessionSpec
+from .types import SessionLimits, SessionSpec
 
 # After an observe or an action, the full-size screencast keeps running this long, so the next
 # observe answers with its latest frame instead of a capture (30-70 ms); then it stops unless a
@@ -28,12 +31,43 @@ class SessionContext:
     headed: bool = False
     closed: bool = False
     files_dir: Path | None = None
+    # The egress proxy's port for this context alone: what it counts is this session's traffic.
+    egress: Endpoint | None = None
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    downloads: Downloads | None = None
+    tabs_refused: int = 0
+    # What the browser did on its own (a popup closed...), told with the next action's result or
+    # step; bounded, as a page may open popups in a loop while no action runs.
+    notes: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+    _closing: set[asyncio.Task[None]] = field(default_factory=set)
     snapshot: Snapshot | None = None
     feeds: LiveFeeds | None = None
     # Told when the active tab changes (the live layer publishes it to watchers).
     on_switch: Any = None
     _loaded: asyncio.Event = field(default_factory=asyncio.Event)
     _tracked: set[int] = field(default_factory=set)
+
+    def page_opened(self, page: Page) -> None:
+        """Every new page of the context (popups, target=_blank links, new tabs): it gets the
+        download watch, and one over the tab cap is closed at once, as each tab is a renderer
+        process of its own (about 150 MB)."""
+        if self.downloads:
+            self.downloads.attach(page)
+        if len(self.tabs) <= self.limits.max_tabs:
+            return
+        self.tabs_refused += 1
+        self.notes.append(
+            f"closed a new tab the page opened ({page.url or 'a popup'}): this session may have "
+            f"at most {self.limits.max_tabs} tabs"
+        )
+        task = asyncio.ensure_future(page.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def take_notes(self) -> list[str]:
+        notes = list(self.notes)
+        self.notes.clear()
+        return notes
 
     def track_navigation(self, page: Page) -> None:
         """Know when the current tab is between a navigation's request and its new document, so
@@ -44,7 +78,11 @@ class SessionContext:
         self._loaded.set()
 
         def started(request) -> None:
-            if page is self.page and request.is_navigation_request() and request.frame is page.main_frame:
+            if (
+                page is self.page
+                and request.is_navigation_request()
+                and request.frame is page.main_frame
+            ):
                 self._loaded.clear()
 
         def finished(_=None) -> None:
@@ -53,7 +91,12 @@ class SessionContext:
 
         page.on("request", started)
         page.on("domcontentloaded", finished)
-        page.on("requestfailed", lambda r: finished() if r.is_navigation_request() and r.frame is page.main_frame else None)
+        page.on(
+            "requestfailed",
+            lambda r: (
+                finished() if r.is_navigation_request() and r.frame is page.main_frame else None
+            ),
+        )
         page.on("close", finished)
 
     async def settled(self, wait_seconds: float = 10.0) -> None:
@@ -67,6 +110,10 @@ class SessionContext:
     @property
     def session_id(self) -> str:
         return self.spec.session_id
+
+    @property
+    def traffic(self) -> Traffic:
+        return self.egress.traffic if self.egress else Traffic()
 
     @property
     def tabs(self) -> list[Page]:
@@ -116,10 +163,14 @@ class SessionContext:
         if self.closed:
             return
         self.closed = True
+        if self.downloads:
+            self.downloads.close()
         try:
             if self.feeds:
                 await self.feeds.close()
             await self.context.close()
         finally:
+            if self.egress:
+                self.egress.close()
             if self.files_dir:
                 shutil.rmtree(self.files_dir, ignore_errors=True)

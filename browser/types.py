@@ -41,3 +41,12 @@ class PoolStats:
     contexts: int
     warm: int
     browser_pids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLimits:
+    """What one session may use of its worker, whatever its pages try."""
+
+    max_tabs: int = 8
+    max_download_bytes: int = 50 * 1024 * 1024  # one file
+    max_session_download_bytes: int = 100 * 1024 * 1024  # all of a session's downloads

@@ -281,6 +281,11 @@ PERISCOPE_START_TIMEOUT = env_int("PERISCOPE_START_TIMEOUT", 30, minimum=1)
 PERISCOPE_COMMAND_TIMEOUT = env_int("PERISCOPE_COMMAND_TIMEOUT", 45, minimum=1)
 PERISCOPE_HEARTBEAT_SECONDS = env_int("PERISCOPE_HEARTBEAT_SECONDS", 3, minimum=1)
 PERISCOPE_WORKER_STALE_SECONDS = env_int("PERISCOPE_WORKER_STALE_SECONDS", 9, minimum=2)
+# What one session may use, whatever its pages try: open tabs (each is a renderer process),
+# one download's size and all of its downloads together (stopped while they are written).
+PERISCOPE_MAX_TABS_PER_SESSION = env_int("PERISCOPE_MAX_TABS_PER_SESSION", 8, minimum=1)
+PERISCOPE_MAX_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_DOWNLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES", 100 * 1024 * 1024, minimum=1)
 PERISCOPE_ALLOW_CDP_URL = env_bool("PERISCOPE_ALLOW_CDP_URL", False)
 PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", False)
 # Non-public hosts the browser may still reach: comma-separated host, host:port

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from browser.scrape import ScrapeOptions, html_to_result
+from browser.scrape import ScrapeError, ScrapeOptions, html_to_result
+from core.errors import InvalidInput
 
 SCRAPE_FIELDS = ("only_main_content", "selector", "scrape_links", "scrape_images", "only_images",
                  "use_link_placeholders")
@@ -15,4 +16,7 @@ def scrape_options(data: dict[str, Any]) -> ScrapeOptions:
 
 def scrape_html(html: str, options: dict[str, Any], *, base_url: str = "",
                 frames: list[tuple[str, str]] = ()) -> dict[str, Any]:
-    return html_to_result(html, scrape_options(options), base_url=base_url, frames=list(frames)).to_wire()
+    try:
+        return html_to_result(html, scrape_options(options), base_url=base_url, frames=list(frames)).to_wire()
+    except ScrapeError as exc:  # e.g. a selector that is not valid CSS: the caller's to fix
+        raise InvalidInput(exc.field or "html", str(exc)) from None

@@ -5,6 +5,7 @@ import contextlib
 import logging
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -128,6 +129,14 @@ def session_activity_save(*, activity: dict[str, float]) -> None:
         BrowserSession.objects.filter(pk=session_id, last_accessed_at__lt=when).update(last_accessed_at=when)
 
 
+def session_traffic_save(*, traffic: dict[str, tuple[int, int]]) -> None:
+    """The bytes each session's pages sent and received through the egress proxy so far."""
+    for session_id, (sent, received) in traffic.items():
+        BrowserSession.objects.filter(pk=session_id).update(
+            network_request_bytes=sent, network_response_bytes=received
+        )
+
+
 def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
     audit_record(team=session.team, action=action, actor_user=user, actor_key=api_key,
                  target=f"session {session.id}", data=data)
@@ -167,13 +176,32 @@ def workers_reap_stale(*, stale_after: timedelta) -> int:
         BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
     )
     for worker_id in stale:
-        with transaction.atomic():
-            claimed = BrowserWorker.objects.filter(pk=worker_id, stopped_at__isnull=True).update(
-                stopped_at=timezone.now(), stop_reason="heartbeat lost"
-            )
-            if claimed:
-                _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason="worker_lost: heartbeat stopped")
+        _worker_lost(worker_id, stop_reason="heartbeat lost", reason="worker_lost: heartbeat stopped")
     return len(stale)
+
+
+def workers_reap_dead_on_host(*, hostname: str, alive: Callable[[int, float], bool]) -> int:
+    """Workers of this machine whose process is gone (a crash, a kill): end their sessions as
+    error at once, without waiting for their heartbeat to go stale. `alive(pid, started_at)`."""
+    dead = [
+        worker_id
+        for worker_id, pid, started in BrowserWorker.objects.filter(
+            stopped_at__isnull=True, hostname=hostname
+        ).values_list("pk", "pid", "started_at")
+        if not alive(pid, started.timestamp())
+    ]
+    for worker_id in dead:
+        _worker_lost(worker_id, stop_reason="process gone", reason="worker_lost: its process is gone")
+    return len(dead)
+
+
+def _worker_lost(worker_id, *, stop_reason: str, reason: str) -> None:
+    with transaction.atomic():
+        claimed = BrowserWorker.objects.filter(pk=worker_id, stopped_at__isnull=True).update(
+            stopped_at=timezone.now(), stop_reason=stop_reason
+        )
+        if claimed:
+            _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason=reason)
 
 
 def _end_sessions_of(worker_id, *, status: str, reason: str) -> None:
@@ -318,4 +346,7 @@ async def session_sync(*, session: BrowserSession) -> None:
     after an execute sees it. Not activity: polling a session's status does not keep it alive."""
     if session.is_live and session.worker_channel:
         with contextlib.suppress(client.SessionNotOnWorker):
-            await session_command(session=session, command={"type": "session.sync"})
+            traffic = await session_command(session=session, command={"type": "session.sync"})
+            # The worker writes byte counts every few seconds; its answer has them up to now.
+            session.network_request_bytes = traffic["network_request_bytes"]
+            session.network_response_bytes = traffic["network_response_bytes"]

@@ -23,17 +23,34 @@ from browser.url_policy import navigation_refusal
 
 DEFAULT_TIMEOUT_MS = 15000
 _HANDLES: ContextVar[list[ElementHandle]] = ContextVar("periscope_action_handles")
-MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
 FILL_TYPES = {"fill", "multi_factor_fill", "fallback_fill"}
 FORM_FIELDS = {
-    "title": ["honorific-prefix"], "first_name": ["given-name"], "middle_name": ["additional-name"],
-    "last_name": ["family-name"], "full_name": ["name"], "email": ["email"], "company": ["organization"],
-    "address1": ["address-line1", "street-address"], "address2": ["address-line2"], "address3": ["address-line3"],
-    "city": ["address-level2"], "state": ["address-level1"], "postal_code": ["postal-code"],
-    "country": ["country", "country-name"], "phone": ["tel"], "cc_name": ["cc-name"], "cc_number": ["cc-number"],
-    "cc_exp_month": ["cc-exp-month"], "cc_exp_year": ["cc-exp-year"], "cc_exp": ["cc-exp"], "cc_cvv": ["cc-csc"],
-    "username": ["username"], "current_password": ["current-password"], "password": ["current-password"],
-    "new_password": ["new-password"], "totp": ["one-time-code"],
+    "title": ["honorific-prefix"],
+    "first_name": ["given-name"],
+    "middle_name": ["additional-name"],
+    "last_name": ["family-name"],
+    "full_name": ["name"],
+    "email": ["email"],
+    "company": ["organization"],
+    "address1": ["address-line1", "street-address"],
+    "address2": ["address-line2"],
+    "address3": ["address-line3"],
+    "city": ["address-level2"],
+    "state": ["address-level1"],
+    "postal_code": ["postal-code"],
+    "country": ["country", "country-name"],
+    "phone": ["tel"],
+    "cc_name": ["cc-name"],
+    "cc_number": ["cc-number"],
+    "cc_exp_month": ["cc-exp-month"],
+    "cc_exp_year": ["cc-exp-year"],
+    "cc_exp": ["cc-exp"],
+    "cc_cvv": ["cc-csc"],
+    "username": ["username"],
+    "current_password": ["current-password"],
+    "password": ["current-password"],
+    "new_password": ["new-password"],
+    "totp": ["one-time-code"],
 }
 
 
@@ -54,7 +71,9 @@ class ActionContext:
     scrape: Any = None  # async (page, action) -> dict, injected to keep this module small
 
 
-async def execute(session: SessionContext, action: dict[str, Any], ctx: ActionContext) -> ActionOutcome:
+async def execute(
+    session: SessionContext, action: dict[str, Any], ctx: ActionContext
+) -> ActionOutcome:
     kind = action["type"]
     timeout_ms = action.get("timeout") or DEFAULT_TIMEOUT_MS
     handler = HANDLERS.get(kind)
@@ -64,11 +83,11 @@ async def execute(session: SessionContext, action: dict[str, Any], ctx: ActionCo
     try:
         outcome = await handler(session, action, timeout_ms, ctx)
     except ActionFailed as exc:
-        return ActionOutcome(False, str(exc))
+        outcome = ActionOutcome(False, str(exc))
     except PlaywrightTimeout:
-        return ActionOutcome(False, f"Action timed out after {timeout_ms}ms")
+        outcome = ActionOutcome(False, f"Action timed out after {timeout_ms}ms")
     except PlaywrightError as exc:
-        return ActionOutcome(False, _short(exc))
+        outcome = ActionOutcome(False, _short(exc))
     finally:
         if session.frames:
             session.frames.touched()
@@ -77,6 +96,9 @@ async def execute(session: SessionContext, action: dict[str, Any], ctx: ActionCo
             with contextlib.suppress(PlaywrightError):
                 await handle.dispose()
         _HANDLES.reset(handles)
+    notes = session.take_notes()
+    if notes:
+        outcome.message = "; ".join([outcome.message, *notes])
     return outcome
 
 
@@ -88,7 +110,9 @@ def _short(exc: Exception) -> str:
 # -- element resolution ---------------------------------------------------------------------------
 
 
-async def _element(session: SessionContext, action: dict[str, Any], timeout_ms: int) -> tuple[ElementHandle, NodeRef | None]:
+async def _element(
+    session: SessionContext, action: dict[str, Any], timeout_ms: int
+) -> tuple[ElementHandle, NodeRef | None]:
     selector = action.get("selector")
     if selector:
         return await _by_selector(session.page, selector, timeout_ms), None
@@ -103,7 +127,9 @@ async def _element(session: SessionContext, action: dict[str, Any], timeout_ms: 
         raise ActionFailed(f"action '{node_id}' not found in page context; observe again")
     handle = await _handle_for(ref)
     if handle is None:
-        raise ActionFailed(f"action '{node_id}' not found in page context (the page changed); observe again")
+        raise ActionFailed(
+            f"action '{node_id}' not found in page context (the page changed); observe again"
+        )
     return handle, ref
 
 
@@ -128,7 +154,11 @@ async def _by_selector(page: Page, selector: Any, timeout_ms: int) -> ElementHan
     if isinstance(selector, dict):
         for parent in selector.get("iframe_parent_css_selectors") or []:
             frame = frame.frame_locator(parent)
-        selector = selector.get("playwright_selector") or selector.get("css_selector") or selector.get("xpath_selector")
+        selector = (
+            selector.get("playwright_selector")
+            or selector.get("css_selector")
+            or selector.get("xpath_selector")
+        )
         if not selector:
             raise ActionFailed("the selector object has no css, xpath or playwright selector")
     if isinstance(selector, str) and selector.startswith("~"):
@@ -155,7 +185,9 @@ async def _click(session, action, timeout_ms, ctx):
     text = ref.name if ref else (await handle.text_content() or "").strip()[:80]
     await handle.click(timeout=timeout_ms)
     await session.settled()
-    return ActionOutcome(True, f"Clicked on the element with text label: {text or _label(ref, action)}")
+    return ActionOutcome(
+        True, f"Clicked on the element with text label: {text or _label(ref, action)}"
+    )
 
 
 async def _fill(session, action, timeout_ms, ctx):
@@ -190,7 +222,11 @@ async def _select(session, action, timeout_ms, ctx):
             raise ActionFailed(f"action '{action['id']}' not found in page context; observe again")
         chosen = await select.select_option(value=ref.option_value, timeout=timeout_ms)
     else:
-        option_ref = session.snapshot.refs.get(value) if session.snapshot and re.fullmatch(r"O\d+", value) else None
+        option_ref = (
+            session.snapshot.refs.get(value)
+            if session.snapshot and re.fullmatch(r"O\d+", value)
+            else None
+        )
         if option_ref is not None:
             chosen = await handle.select_option(value=option_ref.option_value, timeout=timeout_ms)
         else:
@@ -202,7 +238,9 @@ async def _select(session, action, timeout_ms, ctx):
 
 
 async def _select_by_text(handle: ElementHandle, value: str, timeout_ms: int) -> list[str]:
-    options = await handle.evaluate("s => Array.from(s.options || []).map(o => [o.value, o.textContent.trim()])")
+    options = await handle.evaluate(
+        "s => Array.from(s.options || []).map(o => [o.value, o.textContent.trim()])"
+    )
     for option_value, text in options:
         if value in (text, option_value) or value.lower() == text.lower():
             return await handle.select_option(value=option_value, timeout=timeout_ms)
@@ -221,7 +259,9 @@ def _session_file(session: SessionContext, requested: str) -> Path:
     """Only the session's own files can be uploaded: its downloads and uploads, by name."""
     name = Path(requested).name
     if not name or name != requested.replace("downloads/", "").replace("uploads/", ""):
-        raise ActionFailed(f"file_path {requested!r} must name one of this session's files (e.g. a download)")
+        raise ActionFailed(
+            f"file_path {requested!r} must name one of this session's files (e.g. a download)"
+        )
     for kind in ("uploads", "downloads"):
         candidate = session.files(kind) / name
         if candidate.is_file():
@@ -230,31 +270,28 @@ def _session_file(session: SessionContext, requested: str) -> Path:
 
 
 async def _download(session, action, timeout_ms, ctx):
+    """The file lands in the session's folder (see browser/downloads.py, which also stops it
+    while it is written if it passes the per-file or the session's total limit)."""
     handle, _ = await _element(session, action, timeout_ms)
     async with session.page.expect_download(timeout=timeout_ms) as waiting:
         await handle.click(timeout=timeout_ms)
     download = await waiting.value
-    name = safe_filename(download.suggested_filename)
-    target = _unique(session.files("downloads") / name)
-    await download.save_as(target)
-    size = target.stat().st_size
-    if size > MAX_DOWNLOAD_BYTES:
-        target.unlink()
-        raise ActionFailed(f"the download is {size} bytes, over this server's {MAX_DOWNLOAD_BYTES} byte limit")
-    return ActionOutcome(True, f"Downloaded {target.name} ({size} bytes)", {"file_name": target.name, "size": size})
-
-
-def safe_filename(name: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.replace("\\", "/")).name).strip("._") or "download"
-    return name[:120]
-
-
-def _unique(path: Path) -> Path:
-    candidate, n = path, 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate
+    try:
+        saved = await asyncio.wait_for(
+            session.downloads.result(download), max(timeout_ms / 1000, 60)
+        )
+    except TimeoutError:
+        await download.cancel()
+        raise ActionFailed(
+            f"the download of {download.suggested_filename} did not finish in time"
+        ) from None
+    if saved.refusal:
+        raise ActionFailed(saved.refusal)
+    return ActionOutcome(
+        True,
+        f"Downloaded {saved.name} ({saved.size} bytes)",
+        {"file_name": saved.name, "size": saved.size},
+    )
 
 
 async def _form_fill(session, action, timeout_ms, ctx):
@@ -294,7 +331,9 @@ async def _goto(session, action, timeout_ms, ctx):
 
 def _refuse_blocked(response, url: str) -> None:
     if response is not None and response.headers.get("x-periscope-egress") == "refused":
-        reason = response.headers.get("x-periscope-egress-reason", "private and internal addresses are blocked")
+        reason = response.headers.get(
+            "x-periscope-egress-reason", "private and internal addresses are blocked"
+        )
         raise ActionFailed(f"{url} was not opened: {reason}")
 
 
@@ -303,10 +342,29 @@ async def _goto_new_tab(session, action, timeout_ms, ctx):
     refusal = navigation_refusal(url)
     if refusal:
         raise ActionFailed(refusal)
+    count, cap = len(session.tabs), session.limits.max_tabs
+    if count >= cap:
+        raise ActionFailed(
+            f"this session already has {count} tabs, the most it may have ({cap}); close one with close_tab first"
+        )
+    previous = session.page
     page = await session.context.new_page()
     await session.switch_to(page)
-    response = await page.goto(url, timeout=timeout_ms, wait_until="load")
-    _refuse_blocked(response, url)
+    try:
+        response = await page.goto(url, timeout=timeout_ms, wait_until="load")
+        _refuse_blocked(response, url)
+    except BaseException:
+        # A tab whose URL failed or was refused is of no use, and it would count against the cap.
+        back = (
+            previous
+            if not previous.is_closed()
+            else next((t for t in session.tabs if t is not page), None)
+        )
+        if back is not None:
+            await session.switch_to(back)
+        with contextlib.suppress(PlaywrightError):
+            await page.close()
+        raise
     return ActionOutcome(True, f"Opened {page.url} in a new tab ({len(session.tabs) - 1})")
 
 
@@ -322,10 +380,12 @@ async def _switch_tab(session, action, timeout_ms, ctx):
 async def _close_tab(session, action, timeout_ms, ctx):
     closing = session.page
     remaining = [t for t in session.tabs if t is not closing]
-    if not remaining:
-        remaining = [await session.context.new_page()]
-    await session.switch_to(remaining[-1])
-    await closing.close()
+    if remaining:
+        await session.switch_to(remaining[-1])
+        await closing.close()
+    else:  # the last tab: a blank one replaces it (opened after, so it never counts twice)
+        await closing.close()
+        await session.switch_to(await session.context.new_page())
     return ActionOutcome(True, f"Closed the tab; now on {session.page.url}")
 
 
@@ -350,9 +410,13 @@ async def _wait(session, action, timeout_ms, ctx):
 async def _scroll(session, action, timeout_ms, ctx):
     amount = action.get("amount")
     sign = -1 if action["type"] == "scroll_up" else 1
-    await session.page.evaluate("([a, s]) => window.scrollBy(0, s * (a ?? window.innerHeight))", [amount, sign])
+    await session.page.evaluate(
+        "([a, s]) => window.scrollBy(0, s * (a ?? window.innerHeight))", [amount, sign]
+    )
     direction = "up" if sign < 0 else "down"
-    return ActionOutcome(True, f"Scrolled {direction} by {amount if amount is not None else 'one page'}")
+    return ActionOutcome(
+        True, f"Scrolled {direction} by {amount if amount is not None else 'one page'}"
+    )
 
 
 async def _press_key(session, action, timeout_ms, ctx):
@@ -370,9 +434,15 @@ async def _scrape(session, action, timeout_ms, ctx):
 
 async def _evaluate_js(session, action, timeout_ms, ctx):
     if not ctx.allow_evaluate_js:
-        raise ActionFailed("evaluate_js is disabled on this server (the operator can enable PERISCOPE_ALLOW_EVALUATE_JS)")
+        raise ActionFailed(
+            "evaluate_js is disabled on this server (the operator can enable PERISCOPE_ALLOW_EVALUATE_JS)"
+        )
     result = await session.page.evaluate(action["code"])
-    return ActionOutcome(True, "Evaluated the script", {"markdown": json.dumps(result, default=str, ensure_ascii=False)})
+    return ActionOutcome(
+        True,
+        "Evaluated the script",
+        {"markdown": json.dumps(result, default=str, ensure_ascii=False)},
+    )
 
 
 def _answer(success: bool, message: str):
@@ -415,4 +485,3 @@ HANDLERS = {
     "email_read": _answer(False, "no persona attached to this session"),
     "sms_read": _answer(False, "no persona attached to this session"),
 }
-

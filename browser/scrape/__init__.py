@@ -11,10 +11,11 @@ renders the rest with html-to-markdown.
 from .images import IMAGE_CATEGORIES
 from .page import scrape_page
 from .pipeline import html_to_result
-from .types import ScrapedImage, ScrapeError, ScrapeOptions, ScrapeResult
+from .types import PageNavigated, ScrapedImage, ScrapeError, ScrapeOptions, ScrapeResult
 
 __all__ = [
     "IMAGE_CATEGORIES",
+    "PageNavigated",
     "ScrapeError",
     "ScrapeOptions",
     "ScrapeResult",

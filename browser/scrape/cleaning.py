@@ -103,7 +103,7 @@ def _selector_xpath(selector: str) -> str:
     try:
         return LxmlHTMLTranslator().css_to_xpath(selector)
     except SelectorError as exc:
-        raise ScrapeError(f"invalid selector {selector!r}: {exc}") from exc
+        raise ScrapeError(f"invalid selector {selector!r}: {exc}", field="selector") from exc
 
 
 class _Marks:
@@ -146,7 +146,7 @@ def extract(doc: Any, options: ScrapeOptions, *, prescoped: bool) -> Content | N
     if options.selector and not prescoped:
         found = doc.xpath(_selector_xpath(options.selector))
         if not found:
-            raise ScrapeError(f"selector {options.selector!r} matched nothing")
+            raise ScrapeError(f"selector {options.selector!r} matched nothing", field="selector")
         root = found[0]
     elif options.only_main_content:
         root = _main_content(body, marks)

@@ -11,7 +11,16 @@ from .placeholders import restore
 
 
 class ScrapeError(BrowserError):
-    """The scrape cannot be done as asked (e.g. the selector matches nothing)."""
+    """The scrape cannot be done as asked (e.g. the selector matches nothing); `field` names
+    the request field to change, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class PageNavigated(ScrapeError):
+    """The page's document was replaced (a navigation, a meta refresh) while it was read."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from browser.launcher import LaunchConfig, find_chromium, find_headless_shell
+from browser.types import SessionLimits
 from browser.url_policy import parse_allow_list
 
 
@@ -15,4 +16,12 @@ def launch_config() -> LaunchConfig:
         headless_shell_path=headless_shell,
         runtime_dir=settings.PERISCOPE_RUNTIME_DIR,
         egress_allow=tuple(parse_allow_list(settings.PERISCOPE_EGRESS_ALLOW)),
+    )
+
+
+def session_limits() -> SessionLimits:
+    return SessionLimits(
+        max_tabs=settings.PERISCOPE_MAX_TABS_PER_SESSION,
+        max_download_bytes=settings.PERISCOPE_MAX_DOWNLOAD_BYTES,
+        max_session_download_bytes=settings.PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES,
     )

@@ -6,10 +6,11 @@ from typing import Any
 
 import orjson
 
-from browser.perception.actions import FILL_TYPES, ActionContext, execute
+from browser.perception.actions import FILL_TYPES, ActionContext, ActionFailed, execute
 from browser.perception.observe import Observation as PageObservation
 from browser.perception.observe import PageChanged, observe
-from browser.scrape import scrape_page
+from browser.scrape import PageNavigated, ScrapeError, ScrapeResult, scrape_page
+from browser.scrape.page import follow_meta_refresh
 from browser.screencast import current_frame
 from browser.session import SessionContext
 from sessions_app.html_scrape import scrape_options
@@ -41,12 +42,16 @@ async def _observe(session: SessionContext) -> PageObservation:
     await session.settled()
     await session.watch()
     try:
-        observation, snapshot = await observe(session.page, session.tabs, frame_cache=session.frames)
+        observation, snapshot = await observe(
+            session.page, session.tabs, frame_cache=session.frames
+        )
     except PageChanged:
         # A navigation began while we read the page: wait for the new document, read it once more.
         await session.settled()
         await asyncio.sleep(0.05)
-        observation, snapshot = await observe(session.page, session.tabs, frame_cache=session.frames)
+        observation, snapshot = await observe(
+            session.page, session.tabs, frame_cache=session.frames
+        )
     session.snapshot = snapshot
     return observation
 
@@ -64,14 +69,21 @@ def _raw(observation: PageObservation, *, with_description: bool = True) -> dict
 
 
 async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
-    return (await scrape_page(page, scrape_options(action))).to_wire()
+    try:
+        return (await scrape_page(page, scrape_options(action))).to_wire()
+    except ScrapeError as exc:
+        raise ActionFailed(str(exc)) from None
 
 
-async def execute_action(session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool) -> dict[str, Any]:
+async def execute_action(
+    session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool
+) -> dict[str, Any]:
     await session.watch()  # the screencast makes the step's screenshot free when nothing moved
     started = time.time()
     url_before = session.page.url
-    outcome = await execute(session, action, ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action))
+    outcome = await execute(
+        session, action, ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action)
+    )
     return {
         "started_at": started,
         "ended_at": time.time(),
@@ -87,7 +99,9 @@ def masked(action: dict[str, Any]) -> dict[str, Any]:
     """The action as it may be stored and shown: typed values never leave the worker."""
     shown = dict(action)
     if shown.get("type") in FILL_TYPES or shown.get("type") == "form_fill":
-        shown["value"] = dict.fromkeys(shown["value"], MASK) if isinstance(shown.get("value"), dict) else MASK
+        shown["value"] = (
+            dict.fromkeys(shown["value"], MASK) if isinstance(shown.get("value"), dict) else MASK
+        )
     return shown
 
 
@@ -98,15 +112,39 @@ async def step_screenshot(session: SessionContext) -> bytes:
         return b""
 
 
-async def page_screenshot(session: SessionContext, *, image_type: str, quality: int | None, full_page: bool) -> bytes:
+async def page_screenshot(
+    session: SessionContext, *, image_type: str, quality: int | None, full_page: bool
+) -> bytes:
     options: dict[str, Any] = {"type": image_type, "full_page": full_page}
     if image_type == "jpeg":
         options["quality"] = quality or 80
     return await session.page.screenshot(**options)
 
 
-async def scrape(session: SessionContext, options: dict[str, Any]) -> dict[str, Any]:
-    return (await scrape_page(session.page, scrape_options(options))).to_wire()
+async def scrape(
+    session: SessionContext, options: dict[str, Any], *, follow_refresh: bool = False
+) -> dict[str, Any]:
+    """follow_refresh (one-shot scrapes of a URL): read the page a meta refresh leads to."""
+    if follow_refresh:
+        await follow_meta_refresh(session.page)
+    return (await _read_settled(session, scrape_options(options))).to_wire()
+
+
+async def _read_settled(session: SessionContext, options) -> ScrapeResult:
+    """A page that navigates while it is read (a script, a meta refresh) is read again once its
+    new document is there."""
+    await session.settled()
+    try:
+        return await scrape_page(session.page, options)
+    except PageNavigated:
+        await session.settled()
+        await asyncio.sleep(0.05)
+    try:
+        return await scrape_page(session.page, options)
+    except PageNavigated as exc:
+        raise ScrapeError(
+            "the page kept changing while it was read; scrape again once it has loaded"
+        ) from exc
 
 
 async def tabs(session: SessionContext) -> list[dict[str, Any]]:

@@ -22,8 +22,11 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.urls import reverse
 
+from browser import processes
+from browser.egress import Traffic
 from browser.errors import SessionNotFound, UnsupportedOption
 from browser.pool import BrowserPool
+from browser.scrape import ScrapeError
 from browser.session import SessionContext
 from browser.types import ProxySpec, SessionSpec
 from sessions_app import events, selectors, services
@@ -31,7 +34,7 @@ from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 
 from . import page_commands, programs
 from .cdp import CdpHub
-from .config import launch_config
+from .config import launch_config, session_limits
 from .layers import worker_layers
 from .live import LiveHub
 from .protocol import CDP_RELAY, START_QUEUE, Command, Reply, failure, not_here, ok
@@ -80,7 +83,7 @@ class Worker:
         self._locks: dict[str, asyncio.Lock] = {}
         self._step_counters: dict[str, int] = {}
         self._pending_steps: dict[str, PendingStep] = {}
-        self._step_writes: dict[str, asyncio.Task[None]] = {}
+        self._step_writes: dict[str, asyncio.Future[None]] = {}
         self._session_tasks: dict[str, set[asyncio.Task[Any]]] = {}
         # The team each open session belongs to: a command naming another team is refused as
         # if the session did not exist, whatever route the caller had for it.
@@ -89,6 +92,9 @@ class Worker:
         # the reaper checks idle timeouts against it and saves it to the row every few seconds.
         self._activity: dict[str, float] = {}
         self._activity_saved: dict[str, float] = {}
+        # Egress bytes (sent, received) last written to each session's row.
+        self._traffic_saved: dict[str, tuple[int, int]] = {}
+        self._traffic_saved_at = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -96,10 +102,18 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
+        await self._clean_up_after_predecessors()
         self.live = LiveHub(layer, clock=self.clock, lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS)
         self.cdp = CdpHub(layer, on_activity=self._touch)
-        self.pool = BrowserPool(launch_config(), warm_size=self.warm_contexts, on_lost=self._on_lost)
-        await self.pool.start()
+        self.pool = BrowserPool(
+            launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
+        )
+        try:
+            await self.pool.start()
+        except BaseException:
+            # Playwright's driver (and Xvfb) would outlive a pool that failed to start.
+            await self.pool.stop()
+            raise
         self.record = await sync_to_async(services.worker_register)(
             channel=self.channel, hostname=socket.gethostname(), pid=os.getpid(), capacity=self.capacity
         )
@@ -118,6 +132,16 @@ class Worker:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
             await self._shutdown()
+
+    async def _clean_up_after_predecessors(self) -> None:
+        """A worker that crashed left sessions marked live, and maybe Chromium processes and
+        folders: end the sessions, kill the processes, delete the folders (only this install's)."""
+        # Chromium helpers orphaned by a killed browser come to this process, which reaps them.
+        processes.become_subreaper()
+        await asyncio.to_thread(processes.sweep, settings.PERISCOPE_RUNTIME_DIR)
+        await sync_to_async(services.workers_reap_dead_on_host)(
+            hostname=socket.gethostname(), alive=processes.process_started_before
+        )
 
     async def _shutdown(self) -> None:
         if self.cdp:
@@ -208,12 +232,14 @@ class Worker:
                 if not goto["success"]:
                     reply = failure(422, goto["message"], "url")
                 else:
-                    reply = ok(await page_commands.scrape(session, message["options"]))
+                    reply = ok(await page_commands.scrape(session, message["options"], follow_refresh=True))
+        except ScrapeError as exc:
+            reply = scrape_failure(exc)
         except Exception as exc:
             log.exception("one-shot scrape failed")
             reply = failure(500, f"the scrape failed: {exc}")
         finally:
-            await self.pool.close(session_id)
+            await self._close_session(session_id)
             self._forget(session_id)
             self._starting -= 1
             await self._room_changed()
@@ -234,7 +260,7 @@ class Worker:
             return failure(500, f"the browser could not open the session: {exc}")
         self._teams[session_id] = message["team_id"]
         if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
-            await self.pool.close(session_id)
+            await self._close_session(session_id)
             self._forget(session_id)
             return failure(409, "the session was given up before the browser was ready; start a new one")
         assert self.live
@@ -249,7 +275,7 @@ class Worker:
         if self.cdp is not None and self.cdp.count(session_id):
             self._spawn(self.cdp.session_ended(session_id, reason))
         for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
-                      self._activity_saved):
+                      self._activity_saved, self._traffic_saved):
             table.pop(session_id, None)
 
     async def _command(self, layer, message: Command) -> None:
@@ -284,6 +310,8 @@ class Worker:
                 reply = await self._dispatch(message)
             except SessionNotFound:
                 reply = not_here(session_id)
+            except ScrapeError as exc:
+                reply = scrape_failure(exc)
             except Exception as exc:
                 log.exception("command %s on %s failed", message.get("type"), session_id)
                 reply = failure(500, f"{message.get('type')} failed: {exc}")
@@ -298,7 +326,7 @@ class Worker:
         session_id = message["session_id"]
         match message["type"]:
             case "session.stop":
-                closed = await self.pool.close(session_id)
+                closed = await self._close_session(session_id)
                 await self._room_changed()
                 return ok({"closed": closed})
             case "session.sync":
@@ -306,7 +334,8 @@ class Worker:
                 # that a read after this reply sees them.
                 if write := self._step_writes.get(session_id):
                     await asyncio.shield(write)
-                return ok(None)
+                traffic = self.pool.get(session_id).traffic
+                return ok({"network_request_bytes": traffic.sent, "network_response_bytes": traffic.received})
             case "session.cookies.get":
                 return ok(await self.pool.get(session_id).cookies())
             case "session.cookies.set":
@@ -434,17 +463,31 @@ class Worker:
 
     async def _settle_step(self, session_id: str, pending: PendingStep) -> None:
         assert self.pool
+        # From here until its row is written, a read of this session (session.sync) waits for the
+        # step: its screenshot is taken first, and that wait must not let a read slip past it.
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._step_writes[session_id] = written
+        written.add_done_callback(
+            lambda f: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is f else None
+        )
+        result = pending.result
         try:
             session = self.pool.get(session_id)
+            # What the browser did on its own after the action answered (a popup over the tab cap
+            # closed...) belongs to this step; later notes go with the next action.
+            if notes := session.take_notes():
+                result = {**result, "message": "; ".join([result["message"], *notes])}
             # current_frame uses the screencast's frame if one arrived after the action, else captures.
             image = await page_commands.step_screenshot(session)
         except Exception:
             image = b""
-        write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, pending.result, image))
+        except BaseException:  # cancelled (shutdown): no row will come, readers must not wait
+            written.set_result(None)
+            raise
+        write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, result, image))
         self._tasks.add(write)
         write.add_done_callback(self._tasks.discard)
-        self._step_writes[session_id] = write
-        write.add_done_callback(lambda t: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is t else None)
+        write.add_done_callback(lambda _t: written.done() or written.set_result(None))
 
     async def _write_step(self, session_id, index, action, result, image: bytes) -> None:
         shown = page_commands.masked(action)
@@ -466,7 +509,21 @@ class Worker:
             if step is not None and step.screenshot else None,
         ))
 
-    async def _on_lost(self, session_id: str, reason: str) -> None:
+    async def _close_session(self, session_id: str) -> bool:
+        """Close the session's context and write its final egress byte counts."""
+        assert self.pool
+        try:
+            session = self.pool.get(session_id)
+        except SessionNotFound:
+            return False
+        closed = await self.pool.close(session_id)
+        await self._save_traffic({session_id: session.traffic})
+        return closed
+
+    async def _on_lost(self, session: SessionContext, reason: str) -> None:
+        session_id = session.session_id
+        with contextlib.suppress(Exception):
+            await self._save_traffic({session_id: session.traffic})
         self._forget(session_id)
         await sync_to_async(services.session_mark_ended)(
             session_id=session_id, status=SessionStatus.ERROR, reason=reason, error=reason
@@ -489,6 +546,7 @@ class Worker:
         ticks = 0
         while True:
             try:
+                processes.reap_orphans()
                 await self._enforce_deadlines()
                 if self.live is not None:
                     await self.live.housekeeping(self._held)
@@ -514,6 +572,25 @@ class Worker:
         if due:
             await sync_to_async(services.session_activity_save)(activity=due)
             self._activity_saved.update(due)
+        now = time.monotonic()
+        if now - self._traffic_saved_at >= ACTIVITY_SAVE_SECONDS:
+            self._traffic_saved_at = now
+            assert self.pool
+            sessions = {}
+            for session_id in self.pool.session_ids():
+                with contextlib.suppress(SessionNotFound):
+                    sessions[session_id] = self.pool.get(session_id).traffic
+            await self._save_traffic(sessions)
+
+    async def _save_traffic(self, sessions: dict[str, Traffic]) -> None:
+        """Write the egress byte counts that changed since they were last written."""
+        changed = {
+            session_id: (traffic.sent, traffic.received) for session_id, traffic in sessions.items()
+            if (traffic.sent, traffic.received) != self._traffic_saved.get(session_id, (0, 0))
+        }
+        if changed:
+            await sync_to_async(services.session_traffic_save)(traffic=changed)
+            self._traffic_saved.update(changed)
 
     async def _enforce_deadlines(self) -> None:
         assert self.pool
@@ -528,18 +605,24 @@ class Worker:
             if row is None or row["status"] not in (SessionStatus.STARTING, SessionStatus.ACTIVE):
                 # Ended elsewhere (stop, lost worker, deleted): the context must not outlive it.
                 if row is None or row["status"] != SessionStatus.STARTING:
-                    await self.pool.close(session_id)
+                    await self._close_session(session_id)
                     self._forget(session_id)
                     await self._room_changed()
                 continue
             reason = _expired(row, now, self._activity.get(session_id))
             if reason:
-                await self.pool.close(session_id)
+                await self._close_session(session_id)
                 self._forget(session_id)
                 await sync_to_async(services.session_mark_ended)(
                     session_id=session_id, status=SessionStatus.TIMED_OUT, reason=reason
                 )
                 await self._room_changed()
+
+
+def scrape_failure(exc: ScrapeError) -> Reply:
+    """A scrape that cannot be done as asked: 422 naming the field to change (a selector that is
+    not valid CSS or matches nothing), else 409 (the page would not hold still)."""
+    return failure(422, str(exc), exc.field) if exc.field else failure(409, str(exc))
 
 
 def _heartbeat_db(worker: BrowserWorker, sessions: int, contexts: int) -> None:

@@ -7,6 +7,7 @@ the ones a test expects: "no socket was opened to the target" is asserted, not a
 
 import asyncio
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -542,3 +543,72 @@ async def test_allowed_pages_and_their_subresources_load(pool, tab, servers):
     await tab.wait_for_function("document.getElementById('pixel').naturalWidth === 1", timeout=5000)
     assert {"/", "/pixel.gif", "/data"} <= set(allowed.paths)
     assert pool.egress.allowed >= 3
+
+
+# -- only this worker's browsers, and bytes per session ------------------------------------------
+
+
+async def _ask_from_here(port: int, target: str) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(get(target))
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+
+
+async def test_a_local_process_that_is_not_our_browser_is_refused(pool, tab, servers):
+    allowed, _ = servers
+    session = next(s for s in map(pool.get, pool.session_ids()) if s.page is tab)
+    ports = [pool.egress.port, session.egress.port]
+    connections_before = allowed.connections
+    foreign_before = pool.egress.foreign
+
+    for port in ports:  # the worker itself is not a browser either
+        answer = await _ask_from_here(port, f"{allowed.url}/")
+        assert answer.startswith(b"HTTP/1.1 403"), answer
+        assert b"only the browsers of this worker" in answer
+    script = (
+        "import sys, urllib.request\n"
+        "proxy = urllib.request.ProxyHandler({'http': sys.argv[1]})\n"
+        "try:\n"
+        "    urllib.request.build_opener(proxy).open(sys.argv[2], timeout=5)\n"
+        "    print('fetched')\n"
+        "except urllib.error.HTTPError as exc:\n"
+        "    print(exc.code)\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, f"http://127.0.0.1:{session.egress.port}", f"{allowed.url}/",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 20)
+    assert output.strip() == b"403"
+
+    assert allowed.connections == connections_before
+    assert pool.egress.foreign == foreign_before + len(ports) + 1
+    # ...while the session's own browser still gets through
+    assert (await tab.goto(f"{allowed.url}/", timeout=10000)).status == 200
+
+
+async def test_each_session_has_its_own_endpoint_and_its_bytes_are_counted(pool, servers):
+    allowed, _ = servers
+    first = await pool.open(SessionSpec(session_id=f"bytes-a-{time.monotonic_ns()}"))
+    second = await pool.open(SessionSpec(session_id=f"bytes-b-{time.monotonic_ns()}"))
+    try:
+        assert len({pool.egress.port, first.egress.port, second.egress.port}) == 3
+        response = await first.page.goto(f"{allowed.url}/", timeout=10000)
+        assert await first.page.evaluate("window.fetched") == "data-ok"
+        await first.page.wait_for_function(
+            "document.getElementById('pixel').naturalWidth === 1", timeout=5000
+        )
+        body = len(PAGE) + len(GIF) + len(b"data-ok")
+        assert first.traffic.received > body
+        assert response.status == 200
+        assert first.traffic.sent > 3 * 100  # three requests, each with its headers
+        assert (second.traffic.sent, second.traffic.received) == (0, 0)
+    finally:
+        await pool.close(first.session_id)
+        await pool.close(second.session_id)
+    with pytest.raises(ConnectionRefusedError):  # a closed session's endpoint is gone
+        await asyncio.open_connection("127.0.0.1", first.egress.port)

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def on_article(api, site):
     sid = start(api)["session_id"]
-    api.post(f"/sessions/{sid}/page/execute", json={"type": "goto", "url": f"{site.url}/article.html"})
+    api.post(
+        f"/sessions/{sid}/page/execute", json={"type": "goto", "url": f"{site.url}/article.html"}
+    )
     return sid
 
 
@@ -26,7 +28,10 @@ def scrape(api, sid, **body):
 
 def test_page_scrape_main_content_whole_page_and_selector(api, on_article):
     main = scrape(api, on_article, only_main_content=True)["markdown"]
-    assert main.startswith("# The Lens That Lit the Atlantic") or "# The Lens That Lit the Atlantic" in main
+    assert (
+        main.startswith("# The Lens That Lit the Atlantic")
+        or "# The Lens That Lit the Atlantic" in main
+    )
     assert "HIDDEN-TEXT" not in main and "INVISIBLE-TEXT" not in main
     assert "| " in main  # the table
     whole = scrape(api, on_article, only_main_content=False, scrape_links=True)["markdown"]
@@ -42,7 +47,9 @@ def test_images_and_placeholders(api, on_article):
     assert images["markdown"] == ""
     categories = {i["category"] for i in images["images"]}
     assert {"content_image", "decorative"} <= categories
-    placeholders = scrape(api, on_article, only_main_content=False, scrape_links=True, use_link_placeholders=True)
+    placeholders = scrape(
+        api, on_article, only_main_content=False, scrape_links=True, use_link_placeholders=True
+    )
     assert "<link_1>" in placeholders["markdown"]
 
 
@@ -53,7 +60,9 @@ def test_a_selector_matching_nothing_is_a_clear_failure(api, on_article):
 
 
 def test_structured_scrape_without_an_llm_says_how_to_configure_one(api, on_article):
-    response = api.post(f"/sessions/{on_article}/page/scrape", json={"instructions": "list the lens orders"})
+    response = api.post(
+        f"/sessions/{on_article}/page/scrape", json={"instructions": "list the lens orders"}
+    )
     assert response.status_code == 422
     assert "LLM_BASE_URL" in response.json()["message"]
 
@@ -63,7 +72,11 @@ def test_structured_scrape_through_the_configured_llm_is_validated(api, on_artic
     with FakeLLM(lambda messages: json.dumps({"title": "The Lens That Lit the Atlantic"})) as llm:
         settings.LLM_BASE_URL = llm.base_url
         good = scrape(api, on_article, response_format=schema, instructions="the article title")
-        assert good["structured"] == {"success": True, "error": None, "data": {"title": "The Lens That Lit the Atlantic"}}
+        assert good["structured"] == {
+            "success": True,
+            "error": None,
+            "data": {"title": "The Lens That Lit the Atlantic"},
+        }
         sent = llm.requests[-1]["body"]
         assert sent["response_format"]["json_schema"]["schema"] == schema
         assert "The Lens That Lit the Atlantic" in sent["messages"][-1]["content"]
@@ -76,8 +89,12 @@ def test_structured_scrape_through_the_configured_llm_is_validated(api, on_artic
 
 def test_observe_instructions_narrow_lexically_without_an_llm(api, site):
     sid = start(api)["session_id"]
-    api.post(f"/sessions/{sid}/page/execute", json={"type": "goto", "url": f"{site.url}/login.html"})
-    narrowed = api.post(f"/sessions/{sid}/page/observe", json={"instructions": "type the password"}).json()
+    api.post(
+        f"/sessions/{sid}/page/execute", json={"type": "goto", "url": f"{site.url}/login.html"}
+    )
+    narrowed = api.post(
+        f"/sessions/{sid}/page/observe", json={"instructions": "type the password"}
+    ).json()
     descriptions = [a["description"] for a in narrowed["space"]["interaction_actions"]]
     assert "Password" in descriptions[0]
     assert not any("Sign in" in d for d in descriptions)
@@ -85,16 +102,22 @@ def test_observe_instructions_narrow_lexically_without_an_llm(api, site):
 
 def test_observe_instructions_go_through_the_llm_when_configured(api, site, settings):
     sid = start(api)["session_id"]
-    api.post(f"/sessions/{sid}/page/execute", json={"type": "goto", "url": f"{site.url}/login.html"})
+    api.post(
+        f"/sessions/{sid}/page/execute", json={"type": "goto", "url": f"{site.url}/login.html"}
+    )
     with FakeLLM(lambda messages: json.dumps({"ids": ["L2"]})) as llm:
         settings.LLM_BASE_URL = llm.base_url
-        narrowed = api.post(f"/sessions/{sid}/page/observe", json={"instructions": "recover my account"}).json()
+        narrowed = api.post(
+            f"/sessions/{sid}/page/observe", json={"instructions": "recover my account"}
+        ).json()
         assert [a["id"] for a in narrowed["space"]["interaction_actions"]] == ["L2"]
         assert "recover my account" in llm.requests[-1]["body"]["messages"][-1]["content"]
 
 
 def test_one_shot_scrape(api, site, live):
-    response = api.post("/scrape", json={"url": f"{site.url}/article.html", "only_main_content": True})
+    response = api.post(
+        "/scrape", json={"url": f"{site.url}/article.html", "only_main_content": True}
+    )
     assert response.status_code == 200, response.text
     assert "The Lens That Lit the Atlantic" in response.json()["markdown"]
     assert live.worker.pool.session_ids() == []  # the throwaway context is gone
@@ -115,11 +138,18 @@ def test_scrape_from_html_needs_no_browser_and_honours_frames(api):
     html = "<html><body><nav>Menu</nav><main><h1>Title</h1><p>Body text</p></main></body></html>"
     main = api.post("/scrape_from_html", json={"html": html, "only_main_content": True}).json()
     assert "# Title" in main["markdown"] and "Menu" not in main["markdown"]
-    framed = api.post("/scrape_from_html", json={
-        "html": "<p>Outer</p>", "only_main_content": False,
-        "frames": [{"html": "<p>Inside the frame</p>", "url": "http://example.com/frame"}],
-    }).json()
-    assert "IFRAME http://example.com/frame" in framed["markdown"] and "Inside the frame" in framed["markdown"]
+    framed = api.post(
+        "/scrape_from_html",
+        json={
+            "html": "<p>Outer</p>",
+            "only_main_content": False,
+            "frames": [{"html": "<p>Inside the frame</p>", "url": "http://example.com/frame"}],
+        },
+    ).json()
+    assert (
+        "IFRAME http://example.com/frame" in framed["markdown"]
+        and "Inside the frame" in framed["markdown"]
+    )
     empty = api.post("/scrape_from_html", json={})
     assert empty.status_code == 422 and "html" in empty.json()["message"]
 
@@ -127,9 +157,42 @@ def test_scrape_from_html_needs_no_browser_and_honours_frames(api):
 def test_search_needs_a_search_endpoint_then_answers_its_results(api, settings):
     refused = api.post("/search", json={"q": "lighthouses"})
     assert refused.status_code == 422 and "SEARCH_URL" in refused.json()["message"]
-    results = [{"title": "Lighthouse", "url": "https://example.org/l", "content": "A tower", "engine": "x"}]
+    results = [
+        {"title": "Lighthouse", "url": "https://example.org/l", "content": "A tower", "engine": "x"}
+    ]
     with FakeSearch(results) as search:
         settings.SEARCH_URL = search.url
         found = api.post("/search", json={"q": "lighthouses"}).json()
-    assert found == {"results": [{"title": "Lighthouse", "url": "https://example.org/l", "content": "A tower"}]}
+    assert found == {
+        "results": [{"title": "Lighthouse", "url": "https://example.org/l", "content": "A tower"}]
+    }
     assert search.queries == ["lighthouses"]
+
+
+@pytest.mark.parametrize("after", [0, 1])
+def test_one_shot_scrape_of_a_meta_refresh_page_scrapes_where_it_leads(api, site, after):
+    response = api.post(
+        "/scrape", json={"url": f"{site.url}/refresh?to=/article.html&after={after}"}
+    )
+    assert response.status_code == 200, response.text
+    assert "The Lens That Lit the Atlantic" in response.json()["markdown"]
+
+
+@pytest.mark.parametrize("selector", ["#", "div[", "a:nth-child(", ">>>"])
+def test_a_css_selector_syntax_error_answers_422(api, on_article, site, selector):
+    response = api.post(f"/sessions/{on_article}/page/scrape", json={"selector": selector})
+    assert response.status_code == 422, response.text
+    assert (
+        response.json()["message"].startswith("selector")
+        or "selector" in response.json()["message"]
+    )
+    oneshot = api.post("/scrape", json={"url": f"{site.url}/article.html", "selector": selector})
+    assert oneshot.status_code == 422, oneshot.text
+    from_html = api.post(
+        "/scrape_from_html", json={"html": "<main><p>x</p></main>", "selector": selector}
+    )
+    assert from_html.status_code == 422, from_html.text
+    # the session is still usable
+    assert (
+        api.post(f"/sessions/{on_article}/page/scrape", json={"selector": "h1"}).status_code == 200
+    )

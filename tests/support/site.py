@@ -19,6 +19,12 @@ Dynamic routes:
     GET  /logout                 clears the cookie, 302 to /login.html
     GET|POST /echo               the request headers as a JSON object (names as the client sent them)
     GET  /slow?ms=N              waits N ms (at most 30 s), then answers a small HTML page
+    GET  /download/big?bytes=N&name=F
+                                 N bytes as attachment F, in 64 KiB chunks about 1 ms apart (a fast
+                                 network, not loopback speed); bytes actually sent go to `sent`
+    GET  /refresh?to=URL&after=S a page whose <meta http-equiv="refresh"> moves to URL after S seconds
+    GET  /download/auto?count=K&bytes=N
+                                 a page that starts K such downloads by itself when it loads
 
 Every response carries ``Cache-Control: no-store`` so a repeated visit is always a new hit.
 
@@ -33,6 +39,7 @@ import base64
 import email.parser
 import email.policy
 import hashlib
+import html
 import json
 import socket
 import threading
@@ -110,6 +117,7 @@ class TestSite(_BackgroundServer):
         self.requests: list[dict] = []  # {"method", "path", "host", "headers"}
         self.uploads: list[dict] = []  # {"field", "filename", "size"}
         self.logins: list[dict] = []  # {"email", "password"} posted to /login
+        self.sent: dict[str, int] = {}  # /download/big: bytes sent per file name
         self._server = _server_for("127.0.0.1", self._handler_class())
         self.port: int = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -185,6 +193,9 @@ class TestSite(_BackgroundServer):
                     "/echo": self._echo,
                     "/logout": self._logout,
                     "/slow": self._slow,
+                    "/download/big": self._download_big,
+                    "/download/auto": self._download_auto,
+                    "/refresh": self._refresh,
                     "/login": lambda q: self._send_redirect("/login.html"),
                     "/upload": lambda q: self._send_redirect("/forms.html"),
                 }.get(url.path)
@@ -270,6 +281,49 @@ class TestSite(_BackgroundServer):
             def _echo(self, query):
                 body = json.dumps(dict(self.headers.items()), indent=2).encode()
                 self._send(200, body, "application/json")
+
+            def _download_big(self, query):
+                size = min(int(query.get("bytes", ["1048576"])[0]), 1 << 30)
+                name = query.get("name", ["big.bin"])[0]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(size))
+                self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+                self.end_headers()
+                chunk = b"\0" * 65536
+                site.sent[name] = 0
+                try:
+                    while site.sent[name] < size:
+                        part = chunk[: size - site.sent[name]]
+                        self.wfile.write(part)
+                        site.sent[name] += len(part)
+                        time.sleep(0.001)
+                except OSError:
+                    pass  # the client stopped the download
+
+            def _refresh(self, query):
+                target = html.escape(query.get("to", ["/article.html"])[0])
+                after = html.escape(query.get("after", ["0"])[0])
+                self._send(
+                    200,
+                    f'<!doctype html><html><head><meta http-equiv="refresh" content="{after}; url={target}">'
+                    "<title>Moving</title></head><body><p>This page has moved.</p></body></html>".encode(),
+                    "text/html; charset=utf-8",
+                )
+
+            def _download_auto(self, query):
+                count = min(int(query.get("count", ["1"])[0]), 50)
+                size = int(query.get("bytes", ["1048576"])[0])
+                links = "".join(
+                    f'<a class="auto" href="/download/big?bytes={size}&amp;name=auto-{i}.bin" '
+                    f'download="auto-{i}.bin">file {i}</a> '
+                    for i in range(count)
+                )
+                script = (
+                    "<script>document.querySelectorAll('a.auto')"
+                    ".forEach((a, i) => setTimeout(() => a.click(), 50 * i));</script>"
+                )
+                self._html("Downloads", f"<h1>Downloads</h1><p>{links}</p>{script}")
 
             def _slow(self, query):
                 try:
