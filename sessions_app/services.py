@@ -17,8 +17,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, PeriscopeError, RateLimited
-from teams_app.models import ApiKey, AuditAction, Team
+from teams_app.models import ApiKey, AuditAction, Membership, Team
 from teams_app.services import audit_record
+from vaults_app.actors import (
+    Permission,
+    VaultActor,
+    actor_for_api_key,
+    actor_for_membership,
+    system_actor,
+)
+from vaults_app.fill import vault_check_usable
 
 from . import events, routes, selectors
 from .control import control_end
@@ -137,6 +145,30 @@ def session_traffic_save(*, traffic: dict[str, tuple[int, int]]) -> None:
         )
 
 
+def vault_actor(*, team: Team, user: AbstractBaseUser | None, api_key: ApiKey | None) -> VaultActor:
+    """Who fills from a session's vault: whoever started the session (their rights now)."""
+    if api_key is not None:
+        return actor_for_api_key(api_key)
+    membership = Membership.objects.select_related("team", "user").filter(team=team, user=user).first() \
+        if user is not None and user.is_authenticated else None
+    return actor_for_membership(membership) if membership else system_actor(team, label="nobody")
+
+
+def session_vault_actor(*, session_id: str) -> VaultActor:
+    session = BrowserSession.objects.select_related("team", "started_by_key__team", "started_by_user").get(
+        pk=session_id)
+    if session.started_by_key_id is None and session.started_by_user_id is None:
+        # Neither a key nor a person: nothing may fill on its behalf.
+        return VaultActor(team=session.team, kind="none", id="", label="nobody")
+    return vault_actor(team=session.team, user=session.started_by_user, api_key=session.started_by_key)
+
+
+def session_mark_vault_filled(*, session_id: str) -> None:
+    """Vault secrets were typed into this session's pages: from now on its cookies are read
+    only with a key that may reveal, and CDP attaches are refused to others."""
+    BrowserSession.objects.filter(pk=session_id, vault_filled_at__isnull=True).update(vault_filled_at=timezone.now())
+
+
 def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
     audit_record(team=session.team, action=action, actor_user=user, actor_key=api_key,
                  target=f"session {session.id}", data=data)
@@ -219,12 +251,18 @@ async def session_start(
     *, team: Team, options: StartOptions, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
 ) -> BrowserSession:
     """Reserve a slot, have a worker open the context, answer once the page is usable."""
+    if options.vault_id:
+        # A session that will fill from a vault needs one of the team's, usable by its starter,
+        # and the vaults unsealed: refused here, before any browser is involved.
+        await sync_to_async(vault_check_usable)(
+            team=team, vault_id=options.vault_id, actor=vault_actor(team=team, user=user, api_key=api_key)
+        )
     session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
     try:
         await client.call(
             START_QUEUE,
             {"type": "session.start", "session_id": str(session.id), "team_id": str(team.pk),
-             "spec": options.browser_spec(str(session.id))},
+             "spec": options.browser_spec(str(session.id)), "vault_id": options.vault_id},
             wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:
@@ -336,8 +374,13 @@ async def session_cookies_set(*, team: Team, session_id: str, cookies: list[Cook
     return len(cookies)
 
 
-async def session_cookies_get(*, team: Team, session_id: str) -> list[Cookie]:
-    cookies = await session_command_by_id(team=team, session_id=session_id, command={"type": "session.cookies.get"})
+async def session_cookies_get(*, team: Team, session_id: str, api_key: ApiKey | None = None) -> list[Cookie]:
+    """A session that filled vault secrets answers only keys that may reveal them (the worker
+    checks: it knows whether the session did)."""
+    may_reveal = api_key is not None and await sync_to_async(
+        lambda: actor_for_api_key(api_key).can(Permission.REVEAL))()
+    command = {"type": "session.cookies.get", "may_reveal": may_reveal}
+    cookies = await session_command_by_id(team=team, session_id=session_id, command=command)
     return [Cookie.from_browser(c) for c in cookies]
 
 

@@ -69,6 +69,9 @@ class ActionFailed(Exception):
 class ActionContext:
     allow_evaluate_js: bool = False
     scrape: Any = None  # async (page, action) -> dict, injected to keep this module small
+    # async (session, element handle, value, form_fill key or None) -> the value to type. The
+    # worker resolves vault placeholders here, at the moment of filling; None types values as given.
+    fill_value: Any = None
 
 
 async def execute(
@@ -193,6 +196,8 @@ async def _click(session, action, timeout_ms, ctx):
 async def _fill(session, action, timeout_ms, ctx):
     handle, ref = await _element(session, action, timeout_ms)
     value = str(action["value"])
+    if ctx.fill_value is not None:
+        value = await ctx.fill_value(session, handle, value, None)
     if action["type"] == "fallback_fill" or action.get("clear_before_fill") is False:
         if action.get("clear_before_fill", True):
             await handle.fill("", timeout=timeout_ms)
@@ -304,11 +309,15 @@ async def _form_fill(session, action, timeout_ms, ctx):
         if await locator.count() == 0:
             missing.append(key)
             continue
-        tag = await locator.evaluate("e => e.localName")
+        handle = await locator.element_handle(timeout=timeout_ms)
+        _HANDLES.get().append(handle)
+        if ctx.fill_value is not None:
+            value = await ctx.fill_value(session, handle, str(value), key)
+        tag = await handle.evaluate("e => e.localName")
         if tag == "select":
-            await _select_by_text(await locator.element_handle(), str(value), timeout_ms)
+            await _select_by_text(handle, str(value), timeout_ms)
         else:
-            await locator.fill(str(value), timeout=timeout_ms)
+            await handle.fill(str(value), timeout=timeout_ms)
         filled.append(key)
     if not filled:
         raise ActionFailed(f"no field on this page matches {', '.join(values)}")

@@ -109,7 +109,7 @@ async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int 
 
 @router.get("/{session_id}/cookies", response=GetCookiesResponse, exclude_none=True, operation_id="sessionCookiesGet")
 async def session_cookies_get(request: HttpRequest, session_id: str):
-    cookies = await services.session_cookies_get(team=request.auth.team, session_id=session_id)
+    cookies = await services.session_cookies_get(team=request.auth.team, session_id=session_id, api_key=request.auth)
     return GetCookiesResponse(cookies=cookies)
 
 

@@ -72,8 +72,11 @@ class SessionLive:
 
 
 class LiveHub:
-    def __init__(self, layer, *, clock: Callable[[], float], lease_seconds: float):
+    def __init__(self, layer, *, clock: Callable[[], float], lease_seconds: float,
+                 scrub: Callable[[str, Any], Any] = lambda _session_id, data: data):
         self.layer = layer
+        # Masks values a page was filled with from a vault, wherever the page echoes them.
+        self.scrub = scrub
         self.clock = clock
         self.lease_seconds = lease_seconds
         self._live: dict[str, SessionLive] = {}
@@ -214,14 +217,14 @@ class LiveHub:
             budget.window_start, budget.spent = now, 0
         budget.spent += 1
         if budget.spent <= EVENTS_PER_SECOND:
-            self._spawn(events.publish(session_id, event))
+            self._spawn(events.publish(session_id, self.scrub(session_id, event)))
 
     async def _navigated(self, session: SessionContext, page) -> None:
         if page is not session.page:
             return await self._tabs(session)
         with contextlib.suppress(Exception):
-            await events.publish(session.session_id, events.Navigated(
-                type="page.navigated", url=page.url, title=await page.title()))
+            await events.publish(session.session_id, self.scrub(session.session_id, events.Navigated(
+                type="page.navigated", url=page.url, title=await page.title())))
         await self._tabs(session)
 
     async def _closed(self, session: SessionContext, page) -> None:
@@ -239,7 +242,8 @@ class LiveHub:
             with contextlib.suppress(Exception):
                 tabs.append(events.Tab(tab_id=tab_id, title=(await page.title())[:200], url=page.url[:500],
                                        active=page is session.page))
-        await events.publish(session.session_id, events.TabsChanged(type="tabs.changed", tabs=tabs))
+        await events.publish(session.session_id, self.scrub(session.session_id,
+                                                            events.TabsChanged(type="tabs.changed", tabs=tabs)))
 
     def describe(self, session: SessionContext) -> dict[str, Any]:
         """What a new watcher needs besides frames: the page, its tabs and who holds control."""

@@ -76,13 +76,14 @@ async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
 
 
 async def execute_action(
-    session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool
+    session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool, fill_value=None
 ) -> dict[str, Any]:
     await session.watch()  # the screencast makes the step's screenshot free when nothing moved
     started = time.time()
     url_before = session.page.url
     outcome = await execute(
-        session, action, ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action)
+        session, action,
+        ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action, fill_value=fill_value),
     )
     return {
         "started_at": started,

@@ -51,8 +51,11 @@ class Command(TypedDict):
     deadline: NotRequired[float]
     # session.start
     spec: NotRequired[dict[str, Any]]
-    # session.cookies.set
+    # session.cookies.set; session.cookies.get (may_reveal: the caller may read vault-class data)
     cookies: NotRequired[list[dict[str, Any]]]
+    may_reveal: NotRequired[bool]
+    # session.start: the vault its fills may use
+    vault_id: NotRequired[str]
     # session.observe
     max_nb_actions: NotRequired[int]
     # session.execute

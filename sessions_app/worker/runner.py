@@ -38,6 +38,7 @@ from .config import launch_config, session_limits
 from .layers import worker_layers
 from .live import LiveHub
 from .protocol import CDP_RELAY, START_QUEUE, Command, Reply, failure, not_here, ok
+from .vault_fills import VaultFills
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Worker:
         self.clock = clock
         self.pool: BrowserPool | None = None
         self.live: LiveHub | None = None
+        self.vaults = VaultFills()
         self.cdp: CdpHub | None = None
         self.record: BrowserWorker | None = None
         self.channel = ""
@@ -103,7 +105,8 @@ class Worker:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
         await self._clean_up_after_predecessors()
-        self.live = LiveHub(layer, clock=self.clock, lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS)
+        self.live = LiveHub(layer, clock=self.clock, lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS,
+                            scrub=self.vaults.scrub_data)
         self.cdp = CdpHub(layer, on_activity=self._touch)
         self.pool = BrowserPool(
             launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
@@ -264,12 +267,15 @@ class Worker:
             self._forget(session_id)
             return failure(409, "the session was given up before the browser was ready; start a new one")
         assert self.live
-        self.live.attach(self.pool.get(session_id))
+        session = self.pool.get(session_id)
+        self.vaults.open(session, team_id=message["team_id"], vault_id=message.get("vault_id") or "")
+        self.live.attach(session)
         return ok({"worker_channel": self.channel})
 
     def _forget(self, session_id: str, reason: str = "the session ended") -> None:
         if self.live is not None and session_id in self._teams:
             self._spawn(self.live.forget(session_id, reason))
+        self.vaults.forget(session_id)
         for task in self._session_tasks.pop(session_id, set()):
             task.cancel()  # programs (agents) end with their session
         if self.cdp is not None and self.cdp.count(session_id):
@@ -337,6 +343,10 @@ class Worker:
                 traffic = self.pool.get(session_id).traffic
                 return ok({"network_request_bytes": traffic.sent, "network_response_bytes": traffic.received})
             case "session.cookies.get":
+                if self.vaults.used(session_id) and not message.get("may_reveal"):
+                    # Cookies of a vault login are worth the login itself.
+                    return failure(403, "This session has filled vault secrets, so its cookies are secret too: "
+                                        "read them with a key that has the 'vaults.reveal' scope")
                 return ok(await self.pool.get(session_id).cookies())
             case "session.cookies.set":
                 await self.pool.get(session_id).add_cookies(message["cookies"])
@@ -344,8 +354,9 @@ class Worker:
             case "session.observe":
                 session = self.pool.get(session_id)
                 if message.get("max_nb_actions"):
-                    return ok(await page_commands.observe_wire(session, max_nb_actions=message["max_nb_actions"]))
-                return ok(await page_commands.observe_page(session))
+                    wire = await page_commands.observe_wire(session, max_nb_actions=message["max_nb_actions"])
+                    return ok({**wire, "json": self.vaults.scrub(session_id, wire["json"])})
+                return ok(self.vaults.scrub_data(session_id, await page_commands.observe_page(session)))
             case "session.execute":
                 if holder := self.live.holder(session_id):
                     return failure(409, f"{holder} has taken control of this session in the console; try again "
@@ -364,7 +375,8 @@ class Worker:
             case "session.tabs":
                 return ok(await page_commands.tabs(self.pool.get(session_id)))
             case "session.scrape":
-                return ok(await page_commands.scrape(self.pool.get(session_id), message["options"]))
+                scraped = await page_commands.scrape(self.pool.get(session_id), message["options"])
+                return ok(self.vaults.scrub_data(session_id, scraped))
             case "session.screenshot":
                 image = await page_commands.page_screenshot(
                     self.pool.get(session_id), image_type=message["image_type"],
@@ -384,8 +396,10 @@ class Worker:
         self._spawn(events.publish(session_id, events.StepStarted(
             type="step.started", index=index, action=page_commands.masked(action), url=session.page.url)))
         result = await page_commands.execute_action(
-            session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS
+            session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS,
+            fill_value=self.vaults.resolver(session_id, index),
         )
+        result = self.vaults.scrub_data(session_id, result)  # a page may echo what was typed
         self._pending_steps[session_id] = PendingStep(index, action, result, time.monotonic())
         return result
 
