@@ -52,14 +52,15 @@ def bootstrap_django(**settings_env: str) -> Path:
     return tmp
 
 
-def create_api_key() -> str:
+def create_api_key(username: str = "bench") -> str:
+    """A key of a new team (named after the user) with the default scopes."""
     from django.contrib.auth import get_user_model
 
     from teams_app.services import api_key_create, team_create
 
-    owner = get_user_model().objects.create_user(username="bench", password="bench-pass-123")
-    team = team_create(name="Bench", owner=owner)
-    _, raw = api_key_create(team=team, name="bench")
+    owner = get_user_model().objects.create_user(username=username, password="bench-pass-123")
+    team = team_create(name="Bench" if username == "bench" else f"Bench {username}", owner=owner)
+    _, raw = api_key_create(team=team, name=username)
     return raw
 
 
