@@ -35,6 +35,16 @@ def persona_get_for_team(*, team: Team, persona_id) -> Persona:
 apersona_get_for_team = sync_to_async(persona_get_for_team)
 
 
+def persona_for_vault(*, team: Team, vault_id) -> Persona | None:
+    """The active persona that owns this vault, if one does (a session started with a persona's
+    vault reads that persona's mail)."""
+    try:
+        pk = uuid.UUID(str(vault_id))
+    except ValueError:
+        return None
+    return Persona.objects.filter(team=team, vault_id=pk, status=PersonaStatus.ACTIVE).first()
+
+
 def persona_list_for_team(*, team: Team, only_active: bool = True) -> QuerySet[Persona]:
     personas = Persona.objects.filter(team=team).select_related("created_by", "created_by_key")
     return personas.filter(status=PersonaStatus.ACTIVE) if only_active else personas

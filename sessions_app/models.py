@@ -73,6 +73,7 @@ class BrowserSession(UUIDModel):
     screenshot_type = models.CharField(max_length=20, default="last_action")
     web_bot_auth = models.BooleanField(default=False)
     vault_id = models.CharField(max_length=100, blank=True)
+    persona_id = models.CharField(max_length=100, blank=True)
     # Bytes the session's pages sent and received through the egress proxy.
     network_request_bytes = models.PositiveBigIntegerField(default=0)
     network_response_bytes = models.PositiveBigIntegerField(default=0)

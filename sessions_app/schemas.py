@@ -65,6 +65,9 @@ class SessionStartRequest(Schema):
     web_bot_auth: bool = False
     extra_http_headers: dict[str, str] | None = Field(None, max_length=50)
     vault_id: str | None = Field(None, max_length=100)
+    persona_id: str | None = Field(None, max_length=100, description=(
+        "Periscope: the persona whose mail and SMS email_read and sms_read read (a persona's vault "
+        "as vault_id names it too)"))
     profile: dict[str, Any] | None = None
 
 

@@ -16,7 +16,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, PeriscopeError, RateLimited
+from core.errors import Conflict, InvalidInput, NotFound, PeriscopeError, RateLimited
+from personas_app.selectors import persona_for_vault, persona_get_for_team
 from teams_app.models import ApiKey, AuditAction, Membership, Team
 from teams_app.services import audit_record
 from vaults_app.actors import (
@@ -145,6 +146,21 @@ def session_traffic_save(*, traffic: dict[str, tuple[int, int]]) -> None:
         )
 
 
+def _session_persona(*, team: Team, options: StartOptions) -> str:
+    """The persona whose mail the session reads: named, or owning the session's vault."""
+    if options.persona_id:
+        try:
+            persona = persona_get_for_team(team=team, persona_id=options.persona_id)
+        except NotFound:
+            raise InvalidInput("persona_id", f"this team has no persona {options.persona_id}") from None
+        if not persona.is_active:
+            raise InvalidInput("persona_id", f"persona {options.persona_id} was deleted")
+        return str(persona.pk)
+    if options.vault_id and (persona := persona_for_vault(team=team, vault_id=options.vault_id)):
+        return str(persona.pk)
+    return ""
+
+
 def vault_actor(*, team: Team, user: AbstractBaseUser | None, api_key: ApiKey | None) -> VaultActor:
     """Who fills from a session's vault: whoever started the session (their rights now)."""
     if api_key is not None:
@@ -257,12 +273,14 @@ async def session_start(
         await sync_to_async(vault_check_usable)(
             team=team, vault_id=options.vault_id, actor=vault_actor(team=team, user=user, api_key=api_key)
         )
+    options.persona_id = await sync_to_async(_session_persona)(team=team, options=options)
     session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
     try:
         await client.call(
             START_QUEUE,
             {"type": "session.start", "session_id": str(session.id), "team_id": str(team.pk),
-             "spec": options.browser_spec(str(session.id)), "vault_id": options.vault_id},
+             "spec": options.browser_spec(str(session.id)), "vault_id": options.vault_id,
+             "persona_id": options.persona_id},
             wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:

@@ -56,6 +56,7 @@ class StartOptions:
     screenshot_type: str = "last_action"
     web_bot_auth: bool = False
     vault_id: str = ""
+    persona_id: str = ""
 
     def model_fields(self) -> dict[str, Any]:
         """The columns of BrowserSession these options fill."""
@@ -115,6 +116,7 @@ def build_start_options(req: dict[str, Any]) -> StartOptions:
     opts.screenshot_type = req.get("screenshot_type") or "last_action"
     opts.web_bot_auth = bool(req.get("web_bot_auth", False))
     opts.vault_id = req.get("vault_id") or ""
+    opts.persona_id = req.get("persona_id") or ""
     return opts
 
 

@@ -491,6 +491,8 @@ HANDLERS = {
     "help": _answer(True, "Help requested"),
     "completion": _completion,
     "captcha_solve": _answer(False, "captcha solving is not supported by this server"),
-    "email_read": _answer(False, "no persona attached to this session"),
-    "sms_read": _answer(False, "no persona attached to this session"),
+    "email_read": _answer(False, "no persona attached to this session: start it with persona_id, or with "
+                                 "the vault of a persona, to read its mail"),
+    "sms_read": _answer(False, "no persona attached to this session: start it with persona_id, or with "
+                               "the vault of a persona, to read its SMS"),
 }

@@ -54,8 +54,9 @@ class Command(TypedDict):
     # session.cookies.set; session.cookies.get (may_reveal: the caller may read vault-class data)
     cookies: NotRequired[list[dict[str, Any]]]
     may_reveal: NotRequired[bool]
-    # session.start: the vault its fills may use
+    # session.start: the vault its fills may use, the persona whose mail it reads
     vault_id: NotRequired[str]
+    persona_id: NotRequired[str]
     # session.observe
     max_nb_actions: NotRequired[int]
     # session.execute

@@ -32,7 +32,7 @@ from browser.types import ProxySpec, SessionSpec
 from sessions_app import events, selectors, services
 from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
 
-from . import page_commands, programs
+from . import page_commands, persona_reads, programs
 from .cdp import CdpHub
 from .config import launch_config, session_limits
 from .layers import worker_layers
@@ -76,6 +76,7 @@ class Worker:
         self.pool: BrowserPool | None = None
         self.live: LiveHub | None = None
         self.vaults = VaultFills()
+        self._personas: dict[str, str] = {}  # session -> the persona whose mail it reads
         self.cdp: CdpHub | None = None
         self.record: BrowserWorker | None = None
         self.channel = ""
@@ -269,6 +270,8 @@ class Worker:
         assert self.live
         session = self.pool.get(session_id)
         self.vaults.open(session, team_id=message["team_id"], vault_id=message.get("vault_id") or "")
+        if message.get("persona_id"):
+            self._personas[session_id] = message["persona_id"]
         self.live.attach(session)
         return ok({"worker_channel": self.channel})
 
@@ -276,6 +279,7 @@ class Worker:
         if self.live is not None and session_id in self._teams:
             self._spawn(self.live.forget(session_id, reason))
         self.vaults.forget(session_id)
+        self._personas.pop(session_id, None)
         for task in self._session_tasks.pop(session_id, set()):
             task.cancel()  # programs (agents) end with their session
         if self.cdp is not None and self.cdp.count(session_id):
@@ -395,10 +399,14 @@ class Worker:
         index = await self._next_step_index(session_id)
         self._spawn(events.publish(session_id, events.StepStarted(
             type="step.started", index=index, action=page_commands.masked(action), url=session.page.url)))
-        result = await page_commands.execute_action(
-            session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS,
-            fill_value=self.vaults.resolver(session_id, index),
-        )
+        persona_id = self._personas.get(session_id)
+        if action["type"] in ("email_read", "sms_read") and persona_id:
+            result = await persona_reads.read_messages(persona_id, action, session.page.url)
+        else:
+            result = await page_commands.execute_action(
+                session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS,
+                fill_value=self.vaults.resolver(session_id, index),
+            )
         result = self.vaults.scrub_data(session_id, result)  # a page may echo what was typed
         self._pending_steps[session_id] = PendingStep(index, action, result, time.monotonic())
         return result

@@ -16,6 +16,8 @@ Dynamic routes:
     GET  /download/evil          the same with filename="../../../etc/cron.d/evil.sh"
     POST /upload                 multipart: records the files, answers an HTML list of them
     POST /login                  form email+password: sets cookie session=ok, 302 to /account.html
+    POST /signup                 form email: mails a 6-digit code to it (through site.smtp), asks for it
+    POST /verify                 form email+code: "Account confirmed" when the code is the one mailed
     GET  /logout                 clears the cookie, 302 to /login.html
     GET|POST /echo               the request headers as a JSON object (names as the client sent them)
     GET  /slow?ms=N              waits N ms (at most 30 s), then answers a small HTML page
@@ -36,11 +38,14 @@ records WebSocket upgrade attempts (answering the handshake with 101, then closi
 from __future__ import annotations
 
 import base64
+import email.message
 import email.parser
 import email.policy
 import hashlib
 import html
 import json
+import secrets
+import smtplib
 import socket
 import threading
 import time
@@ -117,6 +122,8 @@ class TestSite(_BackgroundServer):
         self.requests: list[dict] = []  # {"method", "path", "host", "headers"}
         self.uploads: list[dict] = []  # {"field", "filename", "size"}
         self.logins: list[dict] = []  # {"email", "password"} posted to /login
+        self.signups: dict[str, dict] = {}  # address -> {"code", "confirmed"}, from /signup
+        self.smtp: tuple[str, int] = ("127.0.0.1", 25)  # where /signup sends its mail
         self.sent: dict[str, int] = {}  # /download/big: bytes sent per file name
         self._server = _server_for("127.0.0.1", self._handler_class())
         self.port: int = self._server.server_address[1]
@@ -214,6 +221,10 @@ class TestSite(_BackgroundServer):
                     self._upload(body)
                 elif path == "/login":
                     self._login(body)
+                elif path == "/signup":
+                    self._signup(body)
+                elif path == "/verify":
+                    self._verify(body)
                 elif path == "/echo":
                     self._echo({})
                 else:
@@ -346,6 +357,38 @@ class TestSite(_BackgroundServer):
                 self._send_redirect(
                     "/account.html", [("Set-Cookie", "session=ok; Path=/; SameSite=Lax")]
                 )
+
+            def _signup(self, body: bytes):
+                """Sends a verification code by mail (through `site.smtp`), then asks for it."""
+                form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                address = form.get("email", [""])[0]
+                code = f"{secrets.randbelow(10**6):06d}"
+                site.signups[address] = {"code": code, "confirmed": False}
+                message = email.message.EmailMessage()
+                message["From"] = "Harbour Light <no-reply@harbour-light.test>"
+                message["To"] = address
+                message["Subject"] = "Confirm your Harbour Light account"
+                message.set_content(f"Welcome aboard!\n\nYour verification code is {code}.\n")
+                host, port = site.smtp
+                with smtplib.SMTP(host, port, timeout=10) as smtp:
+                    smtp.send_message(message)
+                self._html("Check your mail", (
+                    "<h1>Check your mail</h1><p>We sent a code to " + _esc(address) + ".</p>"
+                    '<form id="verify-form" action="/verify" method="post">'
+                    '<input type="hidden" name="email" value="' + _esc(address) + '">'
+                    '<label for="code">Verification code</label>'
+                    '<input id="code" name="code" type="text" autocomplete="one-time-code">'
+                    '<button id="confirm" type="submit">Confirm</button></form>'))
+
+            def _verify(self, body: bytes):
+                form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                address, code = form.get("email", [""])[0], form.get("code", [""])[0].strip()
+                signup = site.signups.get(address)
+                if signup and signup["code"] == code:
+                    signup["confirmed"] = True
+                    self._html("Welcome", '<h1 id="welcome">Account confirmed</h1><p>Welcome, ' + _esc(address) + "</p>")
+                else:
+                    self._html("Wrong code", '<h1>That code is not right</h1><a href="/signup.html">Start again</a>', 400)
 
             def _logout(self, query):
                 self._send_redirect(
