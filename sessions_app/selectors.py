@@ -114,6 +114,10 @@ async def alive_sessions_of_team(*, team_id) -> list[BrowserSession]:
     return [s async for s in BrowserSession.objects.filter(team_id=team_id, status__in=LIVE_STATUSES)]
 
 
+def session_list_for_persona(*, team: Team, persona_id: str, limit: int = 50) -> list[BrowserSession]:
+    return list(session_queryset(team=team).filter(persona_id=persona_id).order_by("-created_at")[:limit])
+
+
 def step_for_team(*, team: Team, session_id, index: int) -> Step | None:
     return Step.objects.filter(session__team=team, session_id=session_id, index=index).first()
 

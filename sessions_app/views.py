@@ -236,3 +236,12 @@ async def viewer_control(request: HttpRequest, token: str, action: str) -> JsonR
     except PeriscopeError as exc:
         return JsonResponse({"message": exc.message}, status=exc.status)
     return JsonResponse({"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None})
+
+
+@login_required
+@require_GET
+def sessions_of_persona(request: HttpRequest, persona_id) -> HttpResponse:
+    """The sessions that read a persona's mail (a fragment the persona's page loads)."""
+    membership = _membership(request)
+    sessions = selectors.session_list_for_persona(team=membership.team, persona_id=str(persona_id))
+    return render(request, "sessions_app/_sessions_of_persona.html", {"sessions": sessions})

@@ -83,3 +83,20 @@ def test_the_totp_placeholder_is_filled_with_the_current_code(api, live, site, v
     typed = in_page(live, session, "document.querySelector('#signup-email').value")
     assert pyotp.TOTP(secret).verify(typed, valid_window=1)
     assert api.get(f"/sessions/{session}").json()["steps"][-1]["action"]["value"] == "********"
+
+
+def test_the_persona_page_lists_the_sessions_that_read_its_mail(api, client, owner, django_user_model):
+    from django.urls import reverse
+
+    from teams_app.services import team_create
+
+    persona = api.post("/personas/create", json={}).json()
+    session = start(api, persona_id=persona["persona_id"])["session_id"]
+    start(api)  # another session, without the persona
+    client.force_login(owner)
+    listed = client.get(reverse("sessions_app:of_persona", args=[persona["persona_id"]])).content.decode()
+    assert session[:8] in listed and listed.count("<li>") == 1
+    outsider = django_user_model.objects.create_user(username="mallory", password="mallory-pass-123")
+    team_create(name="Elsewhere", owner=outsider)
+    client.force_login(outsider)
+    assert session[:8] not in client.get(reverse("sessions_app:of_persona", args=[persona["persona_id"]])).content.decode()
