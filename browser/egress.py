@@ -1,4 +1,4 @@
-"""EgressProxy: the forward proxy every browser request goes through (security S12).
+"""EgressProxy: the forward proxy every browser request goes through (see docs/security.md, egress).
 
 Chromium is launched with Playwright's proxy= option, which also adds the `<-loopback>` bypass
 rule, so even loopback traffic comes here. For each request the proxy resolves the host

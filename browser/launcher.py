@@ -13,7 +13,7 @@ DEBIAN_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 
 # Playwright's own --disable-features list has to be repeated because Chromium keeps only the
 # last --disable-features switch. The two WebUIOmnibox features stop full Chromium from starting
-# a second, useless renderer per context (performance-baseline.md §2: 81 -> 44 MB PSS each).
+# a second, useless renderer per context (measured: 81 -> 44 MB PSS each).
 PLAYWRIGHT_DISABLED_FEATURES = (
     "AvoidUnnecessaryBeforeUnloadCheckSync",
     "DestroyProfileOnBrowserClose",
@@ -60,7 +60,7 @@ class LaunchConfig:
     runtime_dir: Path
     no_sandbox: bool = True
     extra_flags: tuple[str, ...] = field(default_factory=tuple)
-    # Egress guard (security S12): every browser request goes through the pool's EgressProxy,
+    # Egress guard: every browser request goes through the pool's EgressProxy,
     # which refuses non-public addresses unless listed here (see url_policy.EgressPolicy).
     egress_guard: bool = True
     egress_allow: tuple[str, ...] = ()
@@ -105,7 +105,7 @@ def find_chromium(configured: str | None = None) -> str | None:
 
 
 def find_headless_shell(configured: str | None = None) -> str | None:
-    """headless-shell starts contexts about 3x faster and uses half the memory (baseline §1-2)."""
+    """headless-shell starts contexts about 3x faster and uses half the memory (measured)."""
     return _first_executable(
         configured,
         _newest("chromium_headless_shell-*/chrome-*/chrome-headless-shell"),

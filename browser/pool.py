@@ -121,7 +121,7 @@ class BrowserPool:
             proxy=self._egress_proxy_option(),
             downloads_path=self.downloads_dir,
             # Playwright's own sandbox/automation defaults stay; the pipe transport means
-            # no debugging port is ever opened (security S14).
+            # no debugging port is ever opened.
         )
         try:
             await check_no_udp(browser)

@@ -1,4 +1,4 @@
-"""Which URLs a session may open, and which hosts its traffic may reach (security S11, S12).
+"""Which URLs a session may open, and which hosts its traffic may reach.
 
 Pure functions and values, no I/O: the egress proxy (egress.py) resolves names and calls
 EgressPolicy.refusal with the addresses it is about to connect to.
@@ -22,7 +22,7 @@ _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
-# -- navigation (S11) --------------------------------------------------------------------------
+# -- navigation --------------------------------------------------------------------------------
 
 
 def navigation_refusal(url: str) -> str | None:
@@ -139,7 +139,7 @@ def _shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# -- egress (S12) ------------------------------------------------------------------------------
+# -- egress -------------------------------------------------------------------------------------
 
 
 def address_refusal(address: str | IPAddress) -> str | None:

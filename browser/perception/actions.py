@@ -1,4 +1,4 @@
-"""Carry out one Notte action on a session (notte-api-contract.md §5).
+"""Carry out one Notte action on a session (the Notte action shapes).
 
 Failures of the action itself come back as ActionOutcome(success=False, message=...), never as
 exceptions: the API answers them with HTTP 200, as Notte does.

@@ -1,4 +1,4 @@
-"""Observe: the page as ids and actions (notte-api-contract.md §4-5), one evaluate per frame."""
+"""Observe: the page as ids and actions (the Notte observe shape), one evaluate per frame."""
 
 import asyncio
 import base64

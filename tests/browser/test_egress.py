@@ -1,4 +1,4 @@
-"""Egress proxy (security S12): proxy-level tests with a raw client, then a real BrowserPool.
+"""Egress proxy: proxy-level tests with a raw client, then a real BrowserPool.
 
 Live traffic goes only to loopback. Other ranges are tested with a stubbed resolver, and a guard
 on the event loop's create_connection records every connection attempt and refuses all but
@@ -185,7 +185,7 @@ def private_server():
     server.close()
 
 
-# -- S12 vectors at the proxy: refused before any connect ------------------------------------
+# -- SSRF vectors at the proxy: refused before any connect ------------------------------------
 
 VECTOR_HOSTS = [
     "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "localhost", "LOCALHOST:3000",

@@ -1,4 +1,4 @@
-"""URL policy (security S11, S12): pure functions, no network, no Django."""
+"""URL policy: pure functions, no network, no Django."""
 
 import pytest
 
@@ -12,7 +12,7 @@ from browser.url_policy import (
     static_addresses,
 )
 
-# -- S11: which URLs goto / new tab may open -----------------------------------------------
+# -- which URLs goto / new tab may open -----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_the_message_names_the_scheme():
     )
 
 
-# -- S12: addresses and the vectors from the browserless spec ------------------------------
+# -- egress: addresses and the known SSRF bypass vectors ------------------------------
 
 VECTORS = [
     "http://127.0.0.1/",
