@@ -269,7 +269,7 @@ class Worker:
             return failure(409, "the session was given up before the browser was ready; start a new one")
         assert self.live
         session = self.pool.get(session_id)
-        self.vaults.open(session, team_id=message["team_id"], vault_id=message.get("vault_id") or "")
+        self.vaults.open(session, vault_id=message.get("vault_id") or "")
         if message.get("persona_id"):
             self._personas[session_id] = message["persona_id"]
         self.live.attach(session)

@@ -13,6 +13,7 @@ Nothing upstream ever holds the value: steps keep the placeholder, and afterward
   and CDP attaches need such a key too.
 """
 
+import asyncio
 import html
 import json
 import logging
@@ -27,7 +28,6 @@ from browser.perception.actions import ActionFailed
 from browser.session import SessionContext
 from core.errors import PeriscopeError
 from sessions_app import services
-from teams_app.models import Team
 from vaults_app.fill import FillElement, vault_secret_for_fill
 from vaults_app.placeholders import is_placeholder
 
@@ -36,17 +36,11 @@ log = logging.getLogger(__name__)
 MASK = "********"
 MIN_SECRET_LENGTH = 3  # shorter values (an expiry month) would mask ordinary text everywhere
 
-DESCRIBE_ELEMENT = """(e) => ({
-    tag: e.localName, type: (e.getAttribute('type') || '').toLowerCase(),
-    autocomplete: e.getAttribute('autocomplete') || '', name: e.getAttribute('name') || '',
-    id: e.id || '',
-    label: (e.labels && e.labels[0] ? e.labels[0].textContent : (e.getAttribute('aria-label')
-            || e.getAttribute('placeholder') || '')).trim().slice(0, 100),
-})"""
-
-# Styles set through the element's own style (allowed by any page CSP): inputs show dots; other
-# elements (a select, an editable area) hide their text behind a hatch.
-MASK_ELEMENT = """(e) => {
+# One round trip: describe the element and mask it before anything is typed into it, so that no
+# frame of the live view or of a screenshot ever shows the value. Styles are set through the
+# element's own style (allowed by any page CSP): inputs show dots; other elements (a select, an
+# editable area) hide their text behind a hatch.
+DESCRIBE_AND_MASK = """(e) => {
     e.setAttribute('data-periscope-masked', '');
     if (e.localName === 'input' || e.localName === 'textarea') {
         e.style.setProperty('-webkit-text-security', 'disc', 'important');
@@ -54,12 +48,24 @@ MASK_ELEMENT = """(e) => {
         e.style.setProperty('color', 'transparent', 'important');
         e.style.setProperty('background', 'repeating-linear-gradient(45deg,#555 0 4px,#777 4px 8px)', 'important');
     }
+    return {
+        tag: e.localName, type: (e.getAttribute('type') || '').toLowerCase(),
+        autocomplete: e.getAttribute('autocomplete') || '', name: e.getAttribute('name') || '',
+        id: e.id || '',
+        label: (e.labels && e.labels[0] ? e.labels[0].textContent : (e.getAttribute('aria-label')
+                || e.getAttribute('placeholder') || '')).trim().slice(0, 100),
+    };
+}"""
+
+# A refused fill leaves the field as the page made it.
+UNMASK = """(e) => {
+    e.removeAttribute('data-periscope-masked');
+    for (const name of ['-webkit-text-security', 'color', 'background']) e.style.removeProperty(name);
 }"""
 
 
 @dataclass
 class SessionVault:
-    team_id: str
     vault_id: str
     secrets: set[str] = field(default_factory=set)
     marked: bool = False
@@ -69,9 +75,9 @@ class VaultFills:
     def __init__(self):
         self._sessions: dict[str, SessionVault] = {}
 
-    def open(self, session: SessionContext, *, team_id: str, vault_id: str) -> None:
+    def open(self, session: SessionContext, *, vault_id: str) -> None:
         if vault_id:
-            self._sessions[session.session_id] = SessionVault(team_id=team_id, vault_id=vault_id)
+            self._sessions[session.session_id] = SessionVault(vault_id=vault_id)
 
     def forget(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
@@ -95,16 +101,18 @@ class VaultFills:
 
     async def _resolve(self, vault: SessionVault, session: SessionContext, handle: ElementHandle, placeholder: str,
                        form_key: str | None, step_index: int | None) -> str:
-        element = FillElement(**await handle.evaluate(DESCRIBE_ELEMENT))
-        frame = await handle.owner_frame()
+        # The frame comes from the browser, not from the page's script (which could lie about
+        # its location); both questions go out at once.
+        described, frame = await asyncio.gather(handle.evaluate(DESCRIBE_AND_MASK), handle.owner_frame())
+        element = FillElement(**described)
         try:
             secret = await sync_to_async(_fill, thread_sensitive=False)(
                 vault, session.session_id, placeholder, session.page.url, frame.url if frame else None, element,
                 step_index, form_key,
             )
         except PeriscopeError as exc:  # refused (origin, field type), sealed, or gone: audited
+            await handle.evaluate(UNMASK)
             raise ActionFailed(f"the vault did not fill this field: {exc.message}") from None
-        await handle.evaluate(MASK_ELEMENT)
         if len(secret) >= MIN_SECRET_LENGTH:
             vault.secrets.add(secret)
         if not vault.marked:
@@ -140,8 +148,10 @@ def _forms(secret: str) -> list[str]:
 
 def _fill(vault: SessionVault, session_id: str, placeholder: str, page_url: str, frame_url: str | None,
           element: FillElement, step_index: int | None, form_key: str | None) -> str:
+    # The actor is read afresh on every fill (a role may have changed since the session began);
+    # its team is the session's, which is the vault's.
+    actor = services.session_vault_actor(session_id=session_id)
     return vault_secret_for_fill(
-        team=Team.objects.get(pk=vault.team_id), vault_id=vault.vault_id, placeholder=placeholder, page_url=page_url,
-        frame_url=frame_url, element=element, session_id=session_id, step_index=step_index,
-        actor=services.session_vault_actor(session_id=session_id), form_fill_key=form_key,
+        team=actor.team, vault_id=vault.vault_id, placeholder=placeholder, page_url=page_url, frame_url=frame_url,
+        element=element, session_id=session_id, step_index=step_index, actor=actor, form_fill_key=form_key,
     )
