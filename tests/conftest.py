@@ -123,8 +123,14 @@ def outsider_api(live, other_team_key):
         yield client
 
 
+@pytest.fixture(autouse=True)
+def vaults_sealed_unless_asked(tmp_path, settings):
+    """Every test starts as a clean clone does: no keyring, whatever the developer's var/ holds."""
+    settings.PERISCOPE_VAULT_KEYRING_FILE = tmp_path / "no-vault-keyring.json"
+
+
 @pytest.fixture
-def vault_keyring(tmp_path, settings):
+def vault_keyring(vaults_sealed_unless_asked, tmp_path, settings):
     """A vault keyring file of the test's own (what `manage.py vault_keyring create` writes)."""
     from vaults_app import keyring
 

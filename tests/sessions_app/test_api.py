@@ -77,9 +77,11 @@ def test_deprecated_timeout_minutes_sets_the_idle_timeout(api):
     assert session["idle_timeout_minutes"] == 5
 
 
-def test_vault_id_is_stored(api):
-    session = start(api, vault_id="vault-123")
-    assert BrowserSession.objects.get(pk=session["session_id"]).vault_id == "vault-123"
+def test_vault_id_is_stored(api, vault_keyring):
+    vault_id = api.post("/vaults/create", json={"name": "Shop"}).json()["vault_id"]
+    session = start(api, vault_id=vault_id)
+    assert session["vault_id"] == vault_id
+    assert BrowserSession.objects.get(pk=session["session_id"]).vault_id == vault_id
 
 
 def test_headed_session_runs_on_a_virtual_display(api, live):
