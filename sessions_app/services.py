@@ -118,12 +118,13 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
 
 def step_record(
     *, session_id: str, index: int, action: dict[str, Any], success: bool, message: str, url_before: str,
-    url_after: str, duration_ms: float, screenshot: bytes,
+    url_after: str, duration_ms: float, screenshot: bytes, target: dict[str, Any] | None = None,
 ) -> Step | None:
     if not BrowserSession.objects.filter(pk=session_id).exists():
         return None  # the session was deleted meanwhile
     step = Step(session_id=session_id, index=index, action=action, success=success, message=message[:2000],
-                url_before=url_before[:2000], url_after=url_after[:2000], duration_ms=duration_ms)
+                url_before=url_before[:2000], url_after=url_after[:2000], duration_ms=duration_ms,
+                target=target)
     if screenshot:
         step.screenshot.save(f"{session_id}/{index:05d}.jpg", ContentFile(screenshot), save=False)
     step.save()

@@ -45,7 +45,9 @@ class SessionHandle:
 
     async def execute(self, action: dict[str, Any]) -> dict[str, Any]:
         """Carry out one action, exactly as POST /page/execute does: the result has success,
-        message, data, started_at, ended_at, url_before, url_after (epoch seconds)."""
+        message, data, started_at, ended_at, url_before, url_after (epoch seconds), and target:
+        the element acted on, findable again without observe ids (browser/perception/target.py),
+        or None for an action on no element."""
         return await self._worker.program_execute(self.session_id, action)
 
     async def screenshot(self) -> bytes:

@@ -520,6 +520,7 @@ class Worker:
                 session_id=session_id, index=index, action=shown,
                 success=result["success"], message=result["message"], url_before=result["url_before"],
                 url_after=result["url_after"], duration_ms=duration_ms, screenshot=image,
+                target=result.get("target"),
             )
         except Exception:
             log.exception("could not record step %s of %s", index, session_id)
