@@ -145,3 +145,59 @@ def test_the_notte_sdk_script_logs_in_again_through_the_server(
     )
     assert replay.returncode == 0, replay.stderr
     assert site.logins[before:] == [login]  # the server typed the vault's secrets
+
+
+def test_an_agents_exported_script_replays_its_login(api, site, vault, canary, use_llm, tmp_path):
+    """The agent logs in with the vault; GET /agents/{id}/workflow/code builds its script from
+    the run's steps, and the script, alone, signs in the same way."""
+    from .brain import login_brain
+    from .helpers import finished, start_agent
+
+    use_llm(login_brain(site.url))
+    session = start(api)["session_id"]
+    agent = start_agent(
+        api,
+        session,
+        task="Sign in to Harbour Light",
+        url=f"{site.url}/login.html",
+        vault_id=vault,
+        max_steps=6,
+    )
+    assert finished(api, agent["agent_id"])["success"] is True
+    credentials = {"email": canary["email"], "password": canary["password"]}
+    assert site.logins[-1] == credentials
+
+    response = api.get(
+        f"/agents/{agent['agent_id']}/workflow/code", params={"as_workflow": "false"}
+    )
+    assert response.status_code == 200, response.text
+    code = response.json()
+    assert canary["password"] not in response.text and canary["email"] not in response.text
+    assert [(a["type"], a.get("selector")) for a in code["json_actions"]] == [
+        ("goto", None),
+        ("fill", "#email"),
+        ("fill", "#password"),
+        ("click", "#sign-in"),
+    ]
+    assert code["json_actions"][1]["value"] == "user@example.org"  # the placeholder, kept
+
+    before = len(site.logins)
+    replay = run_script(
+        tmp_path,
+        code["python_script"],
+        {
+            "PERISCOPE_CHROMIUM": chromium_executable(),
+            "PERISCOPE_VAULT_EMAIL": canary["email"],
+            "PERISCOPE_VAULT_PASSWORD": canary["password"],
+        },
+    )
+    assert replay.returncode == 0, replay.stderr
+    assert site.logins[before:] == [credentials]
+    assert f"now on {site.url}/account.html" in replay.stdout
+
+    workflow = api.get(
+        f"/agents/{agent['agent_id']}/workflow/code", params={"as_workflow": "true"}
+    ).json()
+    compile(workflow["python_script"], "workflow.py", "exec")
+    assert "from notte_sdk import NotteClient" in workflow["python_script"]
+    assert canary["password"] not in workflow["python_script"]
