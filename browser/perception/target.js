@@ -164,8 +164,11 @@
   const name = nameOf(el, role).slice(0, 200);
   const css = cssCandidates(el);
   const prefix = hostPrefix(el);
+  // Without shadow roots, Playwright's CSS engine finds what querySelectorAll finds: a plain
+  // CSS candidate already checked here needs no second check.
+  const plain = el.getRootNode() === document && !Array.from(document.querySelectorAll("*")).some((n) => n.shadowRoot);
   return {
-    role, name,
+    role, name, settled: plain && css.early.length ? css.early[0] : null,
     early: css.early.map((s) => prefix + s),
     late: css.late.map((s) => prefix + s),
     path: prefix + css.path,

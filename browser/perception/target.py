@@ -90,7 +90,9 @@ async def _describe(handle: ElementHandle, frame: Frame, *, depth: int) -> dict[
     if role in ROLE_LOCATABLE and name and len(name) <= MAX_ROLE_NAME:
         candidates.append(role_selector(role, name))
     candidates.extend(info["late"])
-    selector = await _first_unique(frame, handle, [*candidates[: MAX_CANDIDATES - 1], info["path"]])
+    selector = info["settled"] or await _first_unique(
+        frame, handle, [*candidates[: MAX_CANDIDATES - 1], info["path"]]
+    )
     if selector is None:
         selector = await _nth(frame, handle, info["path"])
     if selector is None:

@@ -58,6 +58,7 @@ PAGE = """<!doctype html><html><head><title>Targets</title></head><body>
 
 FRAME = """<!doctype html><html><body>
 <label for="cc">Card number</label><input id="cc" name="cc" data-mark="cc">
+<button id="go" data-mark="go-1">Pay</button><button id="go" data-mark="go-2">Pay now</button>
 <iframe name="inner" src="/inner.html"></iframe>
 </body></html>"""
 
@@ -178,6 +179,12 @@ async def test_elements_in_iframes_carry_the_frames_leading_to_them(page):
     assert target["selector"] == "#cc" and target["frame_url"] == f"{ORIGIN}/frame.html"
     assert target["frame_selectors"] == ["#pay"]
     assert await mark_after_reload(page, target) == "cc"
+
+    # A page without shadow roots: its CSS candidates are settled in the page alone, still
+    # never a duplicated id.
+    target = await target_of(page, "go-2", page.frame(url=f"{ORIGIN}/frame.html"))
+    assert target["selector"] == role_selector("button", "Pay now")
+    assert await mark_after_reload(page, target) == "go-2"
 
     inner = page.frame(name="inner")
     target = await target_of(page, "inner-ok", inner)
