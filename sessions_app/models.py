@@ -143,6 +143,9 @@ class Step(models.Model):
     url_before = models.TextField(blank=True)
     url_after = models.TextField(blank=True)
     duration_ms = models.FloatField(default=0)
+    # The element the action acted on, described so a fresh load of the page finds it again
+    # (browser/perception/target.py): what an exported script replays. Null for actions on no element.
+    target = models.JSONField(null=True, blank=True)
     screenshot = models.FileField(upload_to="steps/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

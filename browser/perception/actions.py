@@ -18,11 +18,14 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from browser.perception.observe import NodeRef
+from browser.perception.target import element_target
 from browser.session import SessionContext
 from browser.url_policy import navigation_refusal
 
 DEFAULT_TIMEOUT_MS = 15000
 _HANDLES: ContextVar[list[ElementHandle]] = ContextVar("periscope_action_handles")
+# The element the running action acts on, described to be found again (see target.py).
+_TARGET: ContextVar[dict[str, Any]] = ContextVar("periscope_action_target")
 FILL_TYPES = {"fill", "multi_factor_fill", "fallback_fill"}
 FORM_FIELDS = {
     "title": ["honorific-prefix"],
@@ -59,6 +62,9 @@ class ActionOutcome:
     success: bool
     message: str
     data: dict[str, Any] | None = None
+    # How to find the element again without observe ids (target.py); None for actions that
+    # act on no element (goto, scroll, wait...).
+    target: dict[str, Any] | None = None
 
 
 class ActionFailed(Exception):
@@ -83,6 +89,7 @@ async def execute(
     if handler is None:
         return ActionOutcome(False, f"action type '{kind}' is not supported by this server")
     handles = _HANDLES.set([])
+    resolved = _TARGET.set({})
     try:
         outcome = await handler(session, action, timeout_ms, ctx)
     except ActionFailed as exc:
@@ -92,6 +99,8 @@ async def execute(
     except PlaywrightError as exc:
         outcome = ActionOutcome(False, _short(exc))
     finally:
+        outcome_target = _TARGET.get().get("target")
+        _TARGET.reset(resolved)
         if session.frames:
             session.frames.touched()
         for handle in _HANDLES.get():
@@ -99,6 +108,7 @@ async def execute(
             with contextlib.suppress(PlaywrightError):
                 await handle.dispose()
         _HANDLES.reset(handles)
+    outcome.target = outcome_target
     notes = session.take_notes()
     if notes:
         outcome.message = "; ".join([outcome.message, *notes])
@@ -114,6 +124,26 @@ def _short(exc: Exception) -> str:
 
 
 async def _element(
+    session: SessionContext, action: dict[str, Any], timeout_ms: int
+) -> tuple[ElementHandle, NodeRef | None]:
+    handle, ref = await _resolve(session, action, timeout_ms)
+    # Described before the action runs: a click may take the element (and its page) away.
+    await _note_target(session, handle, ref)
+    return handle, ref
+
+
+async def _note_target(session: SessionContext, handle: ElementHandle, ref: NodeRef | None) -> None:
+    if ref is not None and ref.parent_id and session.snapshot:  # an option: its select
+        parent = await _handle_for(session.snapshot.refs[ref.parent_id])
+        target = await element_target(parent, ref.frame) if parent is not None else None
+        if target is not None:
+            target["option"] = ref.name
+    else:
+        target = await element_target(handle, ref.frame if ref else None)
+    _TARGET.get()["target"] = target
+
+
+async def _resolve(
     session: SessionContext, action: dict[str, Any], timeout_ms: int
 ) -> tuple[ElementHandle, NodeRef | None]:
     selector = action.get("selector")
@@ -182,6 +212,12 @@ def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
 
 # -- interaction actions ----------------------------------------------------------------------------
 
+SELECTED_LABEL = (
+    "s => s.selectedOptions && s.selectedOptions.length"
+    " ? s.selectedOptions[0].textContent.replace(/\\s+/g, ' ').trim() : null"
+)
+
+
 
 async def _click(session, action, timeout_ms, ctx):
     handle, ref = await _element(session, action, timeout_ms)
@@ -238,6 +274,9 @@ async def _select(session, action, timeout_ms, ctx):
             chosen = await _select_by_text(handle, value, timeout_ms)
     if not chosen:
         raise ActionFailed(f"no option {value!r} in '{_label(ref, action)}'")
+    target = _TARGET.get().get("target")
+    if target is not None and "option" not in target:
+        target["option"] = await handle.evaluate(SELECTED_LABEL)
     await session.settled()
     return ActionOutcome(True, f"Selected the option '{value}' in '{_label(ref, action)}'")
 
@@ -302,6 +341,12 @@ async def _download(session, action, timeout_ms, ctx):
 async def _form_fill(session, action, timeout_ms, ctx):
     values: dict[str, str] = action["value"]
     filled, missing = [], []
+    # One target per field: {"fields": {key: target}} (the keys are the action's own).
+    fields: dict[str, dict[str, Any] | None] = {}
+    _TARGET.get()["target"] = {
+        "selector": None, "role": None, "name": None, "frame_url": None, "frame_selectors": [],
+        "fields": fields,
+    }
     for key, value in values.items():
         tokens = FORM_FIELDS.get(key, [key])
         selector = ", ".join(f'[autocomplete~="{t}"]' for t in tokens) + f', [name="{key}"], #{key}'
@@ -311,6 +356,7 @@ async def _form_fill(session, action, timeout_ms, ctx):
             continue
         handle = await locator.element_handle(timeout=timeout_ms)
         _HANDLES.get().append(handle)
+        fields[key] = await element_target(handle)
         if ctx.fill_value is not None:
             value = await ctx.fill_value(session, handle, str(value), key)
         tag = await handle.evaluate("e => e.localName")

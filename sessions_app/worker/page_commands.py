@@ -93,6 +93,9 @@ async def execute_action(
         "data": outcome.data,
         "url_before": url_before,
         "url_after": session.page.url,
+        # The element acted on, findable again without observe ids (browser/perception/target.py);
+        # kept on the step and by agent runs, for the exported script. Not part of the API reply.
+        "target": outcome.target,
     }
 
 

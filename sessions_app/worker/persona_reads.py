@@ -71,5 +71,5 @@ async def read_messages(persona_id: str, action: dict[str, Any], url: str) -> di
         "started_at": started, "ended_at": time.time(), "success": True,
         "message": f"Read {len(items)} {kind} of the persona ({timezone.now():%H:%M:%S} UTC)",
         "data": {"markdown": _markdown(kind, items), "structured": {"success": True, "error": None, "data": items}},
-        "url_before": url, "url_after": url,
+        "url_before": url, "url_after": url, "target": None,
     }
