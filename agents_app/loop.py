@@ -95,6 +95,7 @@ class AgentLoop:
         self.failures = 0
         self.history: list[StepMemory] = []
         self.notes: list[str] = []
+        self.data: str | None = None  # what the last action read, for the next prompt
         self.waited_ms = 0.0
 
     async def run(self) -> None:
@@ -146,9 +147,10 @@ class AgentLoop:
                 max_steps=run.max_steps,
                 use_vision=run.use_vision,
                 notes=self.notes,
+                data=self.data,
             )
             answer = await self._ask(messages)
-            self.notes = []
+            self.notes, self.data = [], None
             if answer.completion is None:
                 await db(services.agent_tokens_add)(
                     agent_id=self.agent_id,
@@ -215,6 +217,10 @@ class AgentLoop:
                 continue
             result = await self.handle.execute(action)
             await self._record(state, action, result, started, t0, answer)
+            if isinstance(result.get("data"), dict) and result["data"].get("markdown"):
+                self.data = result["data"][
+                    "markdown"
+                ]  # masked by the worker like any text it hands out
             if result["success"]:
                 self.failures = 0
             else:

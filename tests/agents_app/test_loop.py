@@ -210,3 +210,43 @@ def test_ending_the_session_ends_its_agent(api, use_llm):
     assert status["stop_reason"].startswith("the session ended: stopped by key")
     refused = api.post("/agents/start", json={"session_id": session, "task": "More"})
     assert refused.status_code == 409 and "start a new session" in refused.json()["message"]
+
+
+def test_values_a_page_echoes_are_masked_in_what_the_model_reads(api, site, vault, canary, use_llm):
+    def answer(messages):
+        p = Prompt.of(messages)
+        filled = [a["value"] for a in p.done_ok() if a["type"] == "fill"]
+        if not filled:
+            return step(
+                {"type": "fill", "id": p.element('name="email"'), "value": p.placeholder("email")}
+            )
+        if len(filled) == 1:
+            return step(
+                {
+                    "type": "fill",
+                    "id": p.element('name="cc-number"'),
+                    "value": p.placeholder("card_number"),
+                }
+            )
+        if "What your last action read" not in p.text:
+            return step({"type": "scrape", "only_main_content": False})
+        read = p.text.split("What your last action read:")[1]
+        return done(next(line for line in read.splitlines() if line.startswith("cc-number")))
+
+    llm = use_llm(answer)
+    session = start(api)["session_id"]
+    agent = start_agent(
+        api, session, task="Fill the order form", url=f"{site.url}/forms.html", vault_id=vault
+    )
+    status = finished(api, agent["agent_id"])
+    recorded = list(
+        AgentStep.objects.filter(run_id=agent["agent_id"])
+        .order_by("index")
+        .values_list("success", "message")
+    )
+    assert [ok for ok, _ in recorded] == [True, True, True, True, True], recorded
+    # The page wrote the typed card number into its status line; the model read it masked.
+    assert status["answer"] == "cc-number: ********"
+    everything = json.dumps([r["body"] for r in llm.requests])
+    for secret in (canary["email"], "4111111111111111", "4111 1111 1111 1111"):
+        assert secret not in everything
