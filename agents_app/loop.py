@@ -25,6 +25,8 @@ import jsonschema
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from core import llm
+
 from . import approval, selectors, services
 from .model_client import ModelAnswer, ModelClient
 from .models import AgentRun, AgentState
@@ -102,6 +104,14 @@ class AgentLoop:
         try:
             run = await db(selectors.agent_for_worker)(agent_id=self.agent_id)
             if str(run.session_id) != self.handle.session_id or not run.is_open:
+                return
+            if not llm.configured():
+                # The web process had a model, this worker has none: never fall back to a default
+                # endpoint somewhere else.
+                await db(services.agent_finish)(
+                    agent_id=self.agent_id,
+                    stop_reason="this browser worker has no LLM configured (LLM_BASE_URL)",
+                )
                 return
             self.client = ModelClient(model=run.model)
             await self._run(run, await db(prompt_context)(run=run))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agents_app.models import AgentRun, AgentStep
-from sessions_app.models import Step
+from sessions_app.models import BrowserSession, Step
 from vaults_app.models import AuditOutcome, VaultAuditEvent
 
 from .brain import Prompt, done, login_brain, step
@@ -137,11 +137,25 @@ def test_an_invalid_answer_is_sent_back_once_with_the_error(api, site, use_llm):
         return done("the page is " + p.url)
 
     llm = use_llm(answer)
+    persona = api.post(
+        "/personas/create", json={"create_vault": False, "create_phone_number": False}
+    ).json()
     session = start(api)["session_id"]
-    agent = start_agent(api, session, task="Which page is open?", url=f"{site.url}/article.html")
+    agent = start_agent(
+        api,
+        session,
+        task="Which page is open?",
+        url=f"{site.url}/article.html",
+        persona_id=persona["persona_id"],
+    )
     status = finished(api, agent["agent_id"])
     assert status["success"] is True and status["answer"].endswith("/article.html")
     assert len(llm.requests) == 2
+    assert f"email {persona['email']}" in Prompt.of(llm.requests[0]["body"]["messages"]).text
+    assert api.get(f"/sessions/{session}").status_code == 200
+    assert BrowserSession.objects.get(pk=session).persona_id == persona["persona_id"], (
+        "its mail is the session's"
+    )
     repair = llm.requests[1]["body"]["messages"]
     assert repair[2] == {"role": "assistant", "content": "Sure! I will click the first link."}
     assert "That answer is invalid: not JSON" in repair[3]["content"]
