@@ -78,6 +78,9 @@ class ActionContext:
     # async (session, element handle, value, form_fill key or None) -> the value to type. The
     # worker resolves vault placeholders here, at the moment of filling; None types values as given.
     fill_value: Any = None
+    # Describe each element acted on (target.py) for a replay. It costs a page evaluate per
+    # action, so only programs that keep a replayable record (agent runs) ask for it.
+    describe_target: bool = False
 
 
 async def execute(
@@ -89,7 +92,7 @@ async def execute(
     if handler is None:
         return ActionOutcome(False, f"action type '{kind}' is not supported by this server")
     handles = _HANDLES.set([])
-    resolved = _TARGET.set({})
+    resolved = _TARGET.set({"describe": ctx.describe_target})
     try:
         outcome = await handler(session, action, timeout_ms, ctx)
     except ActionFailed as exc:
@@ -133,6 +136,8 @@ async def _element(
 
 
 async def _note_target(session: SessionContext, handle: ElementHandle, ref: NodeRef | None) -> None:
+    if not _TARGET.get()["describe"]:
+        return
     if ref is not None and ref.parent_id and session.snapshot:  # an option: its select
         parent = await _handle_for(session.snapshot.refs[ref.parent_id])
         target = await element_target(parent, ref.frame) if parent is not None else None
@@ -343,10 +348,12 @@ async def _form_fill(session, action, timeout_ms, ctx):
     filled, missing = [], []
     # One target per field: {"fields": {key: target}} (the keys are the action's own).
     fields: dict[str, dict[str, Any] | None] = {}
-    _TARGET.get()["target"] = {
-        "selector": None, "role": None, "name": None, "frame_url": None, "frame_selectors": [],
-        "fields": fields,
-    }
+    describe = _TARGET.get()["describe"]
+    if describe:
+        _TARGET.get()["target"] = {
+            "selector": None, "role": None, "name": None, "frame_url": None, "frame_selectors": [],
+            "fields": fields,
+        }
     for key, value in values.items():
         tokens = FORM_FIELDS.get(key, [key])
         selector = ", ".join(f'[autocomplete~="{t}"]' for t in tokens) + f', [name="{key}"], #{key}'
@@ -356,7 +363,8 @@ async def _form_fill(session, action, timeout_ms, ctx):
             continue
         handle = await locator.element_handle(timeout=timeout_ms)
         _HANDLES.get().append(handle)
-        fields[key] = await element_target(handle)
+        if describe:
+            fields[key] = await element_target(handle)
         if ctx.fill_value is not None:
             value = await ctx.fill_value(session, handle, str(value), key)
         tag = await handle.evaluate("e => e.localName")

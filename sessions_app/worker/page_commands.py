@@ -76,14 +76,16 @@ async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
 
 
 async def execute_action(
-    session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool, fill_value=None
+    session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool, fill_value=None,
+    describe_target: bool = False,
 ) -> dict[str, Any]:
     await session.watch()  # the screencast makes the step's screenshot free when nothing moved
     started = time.time()
     url_before = session.page.url
     outcome = await execute(
         session, action,
-        ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action, fill_value=fill_value),
+        ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action, fill_value=fill_value,
+                      describe_target=describe_target),
     )
     return {
         "started_at": started,
@@ -94,7 +96,7 @@ async def execute_action(
         "url_before": url_before,
         "url_after": session.page.url,
         # The element acted on, findable again without observe ids (browser/perception/target.py);
-        # kept on the step and by agent runs, for the exported script. Not part of the API reply.
+        # only when asked (programs: agent runs, for the exported script). Not part of the API reply.
         "target": outcome.target,
     }
 

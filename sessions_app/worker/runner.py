@@ -392,7 +392,9 @@ class Worker:
             return ok(await handler(programs.SessionHandle(self, session_id), message))
         return failure(400, f"unknown command {message['type']!r}")
 
-    async def _execute_locked(self, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
+    async def _execute_locked(
+        self, session_id: str, action: dict[str, Any], *, describe_target: bool = False
+    ) -> dict[str, Any]:
         """One step, the session's lock held: run it and leave its screenshot and row pending."""
         assert self.pool
         session = self.pool.get(session_id)
@@ -405,7 +407,7 @@ class Worker:
         else:
             result = await page_commands.execute_action(
                 session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS,
-                fill_value=self.vaults.resolver(session_id, index),
+                fill_value=self.vaults.resolver(session_id, index), describe_target=describe_target,
             )
         result = self.vaults.scrub_data(session_id, result)  # a page may echo what was typed
         self._pending_steps[session_id] = PendingStep(index, action, result, time.monotonic())
@@ -438,7 +440,8 @@ class Worker:
         async with self._locks.setdefault(session_id, asyncio.Lock()):
             if session_id in self._pending_steps:
                 await self._settle_step(session_id, self._pending_steps.pop(session_id))
-            result = await self._execute_locked(session_id, action)
+            # A program keeps a replayable record, so its steps describe their elements.
+            result = await self._execute_locked(session_id, action, describe_target=True)
             pending = self._pending_steps[session_id]
         self._spawn(self._finish_step(session_id, pending))
         return {**result, "session_step_index": pending.index}

@@ -31,10 +31,10 @@ def login_vault(api, vault_keyring, login):
     return vault_id
 
 
-def act(api, session: str, action: dict) -> dict:
-    response = api.post(f"/sessions/{session}/page/execute", json=action)
-    assert response.status_code == 200, response.text
-    assert response.json()["success"], response.json()
+def act(live, session: str, action: dict) -> dict:
+    """The action as the agent loop carries it out (a worker program: its steps record targets)."""
+    result = live.call(lambda: live.worker.program_execute(session, dict(action)))
+    assert result["success"], result
     return action
 
 
@@ -42,21 +42,21 @@ def by_name(observation, text):
     return next(a for a in observation["space"]["interaction_actions"] if text in a["description"])
 
 
-def recorded_run(api, site, vault_id: str) -> list[ExportStep]:
+def recorded_run(api, live, site, vault_id: str) -> list[ExportStep]:
     """Log in by observed ids with the vault's placeholders; the steps as the export reads them:
     the actions as given (the stored ones mask what was typed), the targets as recorded."""
     session = start(api, vault_id=vault_id)["session_id"]
-    given = [act(api, session, {"type": "goto", "url": f"{site.url}/login.html"})]
+    given = [act(live, session, {"type": "goto", "url": f"{site.url}/login.html"})]
     observation = api.post(f"/sessions/{session}/page/observe", json={}).json()
     for text, value in (("Email", "user@example.org"), ("Password", "mycoolpassword")):
         given.append(
             act(
-                api,
+                live,
                 session,
                 {"type": "fill", "id": by_name(observation, text)["id"], "value": value},
             )
         )
-    given.append(act(api, session, {"type": "click", "id": by_name(observation, "Sign in")["id"]}))
+    given.append(act(live, session, {"type": "click", "id": by_name(observation, "Sign in")["id"]}))
     wait_until(lambda: Step.objects.filter(session_id=session).count() == len(given))
     api.delete(f"/sessions/{session}/stop")
     rows = Step.objects.filter(session_id=session).order_by("index")
@@ -91,9 +91,9 @@ def run_script(tmp_path, script: str, env: dict[str, str]) -> subprocess.Complet
 
 
 def test_the_playwright_script_logs_in_again_in_a_fresh_process(
-    api, site, login_vault, login, tmp_path
+    api, live, site, login_vault, login, tmp_path
 ):
-    steps = recorded_run(api, site, login_vault)
+    steps = recorded_run(api, live, site, login_vault)
     assert site.logins[-1] == login
     assert steps[-1].url_after == f"{site.url}/account.html"
     code = workflow_code(steps, start_url=f"{site.url}/login.html", as_workflow=False)
@@ -127,7 +127,7 @@ def test_the_playwright_script_logs_in_again_in_a_fresh_process(
 def test_the_notte_sdk_script_logs_in_again_through_the_server(
     live, api, api_key, site, login_vault, login, tmp_path
 ):
-    steps = recorded_run(api, site, login_vault)
+    steps = recorded_run(api, live, site, login_vault)
     script = workflow_code(steps, start_url=f"{site.url}/login.html", as_workflow=True)[
         "python_script"
     ]

@@ -30,9 +30,11 @@ def test_a_worker_killed_mid_run_ends_its_agent(api_key, channel_prefix, use_llm
 
         def on_victim():
             """A session on the worker about to be killed: start sessions until one lands there."""
-            found = BrowserSession.objects.filter(worker__pid=victim.pid).first()
+            found = BrowserSession.objects.filter(worker__pid=victim.pid, status="active").first()
             if found is None:
-                start(api)
+                started = start(api)["session_id"]
+                if not BrowserSession.objects.filter(pk=started, worker__pid=victim.pid).exists():
+                    api.delete(f"/sessions/{started}/stop")  # not there: leave room under the team cap
             return found
 
         session = wait_until(on_victim, timeout=60, interval=0.5)

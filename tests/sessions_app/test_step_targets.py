@@ -1,6 +1,6 @@
-"""Each executed action that acts on an element records its resolved target on the session's step
-(how to find the element again without observe ids), while the API's execute reply keeps the
-Notte shape and no vault secret reaches a target."""
+"""A program's actions (an agent run's) record, for each element acted on, its resolved target on
+the session's step (how to find the element again without observe ids); no vault secret reaches a
+target. The API's execute does not pay for describing targets and its reply keeps Notte's shape."""
 
 import json
 import uuid
@@ -20,6 +20,11 @@ def act(api, session: str, **action) -> dict:
     response = api.post(f"/sessions/{session}/page/execute", json=action)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def program_act(live, session: str, **action) -> dict:
+    """The action as a program in the worker (the agent loop) carries it out."""
+    return live.call(lambda: live.worker.program_execute(session, action))
 
 
 def by_name(observation, text):
@@ -46,9 +51,9 @@ def vault(api, vault_keyring, canary):
     return vault_id
 
 
-def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(api, site, vault, canary):
+def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(api, live, site, vault, canary):
     session = start(api, vault_id=vault)["session_id"]
-    goto = act(api, session, type="goto", url=f"{site.url}/login.html")
+    goto = program_act(live, session, type="goto", url=f"{site.url}/login.html")
     observation = api.post(f"/sessions/{session}/page/observe", json={}).json()
     email, password, sign_in = (
         by_name(observation, "Email"),
@@ -57,14 +62,13 @@ def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(api, s
     )
     replies = [
         goto,
-        act(api, session, type="fill", id=email["id"], value="user@example.org"),
-        act(api, session, type="fill", id=password["id"], value="mycoolpassword"),
-        act(api, session, type="click", id=sign_in["id"]),
+        program_act(live, session, type="fill", id=email["id"], value="user@example.org"),
+        program_act(live, session, type="fill", id=password["id"], value="mycoolpassword"),
+        program_act(live, session, type="click", id=sign_in["id"]),
     ]
     assert site.logins[-1] == {"email": "ada@example.test", "password": canary}
-    for reply in replies:
-        # The reply keeps Notte's shape: the target stays on the step.
-        assert reply["success"] and set(reply) == REPLY_KEYS
+    assert all(reply["success"] for reply in replies)
+    assert [r["target"] and r["target"]["selector"] for r in replies] == [None, "#email", "#password", "#sign-in"]
 
     recorded = targets(session, 4)
     assert recorded[0] is None  # a goto acts on no element
@@ -83,9 +87,9 @@ def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(api, s
     assert canary not in dump and "ada@example.test" not in dump
 
 
-def test_selects_checks_and_form_fills_record_what_a_replay_needs(api, site):
+def test_selects_checks_and_form_fills_record_what_a_replay_needs(api, live, site):
     session = start(api)["session_id"]
-    act(api, session, type="goto", url=f"{site.url}/forms.html")
+    program_act(live, session, type="goto", url=f"{site.url}/forms.html")
     observation = api.post(f"/sessions/{session}/page/observe", json={"max_nb_actions": 500}).json()
     japan = next(
         a
@@ -93,17 +97,17 @@ def test_selects_checks_and_form_fills_record_what_a_replay_needs(api, site):
         if a["type"] == "select_dropdown_option" and a.get("value") == "Japan"
     )
     assert japan["id"].startswith("O")
-    assert act(api, session, type="select_dropdown_option", id=japan["id"], value="Japan")[
+    assert program_act(live, session, type="select_dropdown_option", id=japan["id"], value="Japan")[
         "success"
     ]
-    assert act(api, session, type="select_dropdown_option", selector="#country", value="Kenya")[
+    assert program_act(live, session, type="select_dropdown_option", selector="#country", value="Kenya")[
         "success"
     ]
-    assert act(api, session, type="check", id=by_name(observation, ">Pro<")["id"], value=True)[
+    assert program_act(live, session, type="check", id=by_name(observation, ">Pro<")["id"], value=True)[
         "success"
     ]
-    filled = act(
-        api, session, type="form_fill", value={"email": "ada@example.test", "postal_code": "69001"}
+    filled = program_act(
+        live, session, type="form_fill", value={"email": "ada@example.test", "postal_code": "69001"}
     )
     assert filled["success"], filled
     recorded = targets(session, 5)
@@ -115,6 +119,18 @@ def test_selects_checks_and_form_fills_record_what_a_replay_needs(api, site):
     assert all(field["selector"] for field in fields.values())
 
 
+def test_api_executes_keep_notte_s_reply_and_describe_no_target(api, site):
+    session = start(api)["session_id"]
+    replies = [
+        act(api, session, type="goto", url=f"{site.url}/login.html"),
+        act(api, session, type="fill", selector="#email", value="ada@example.test"),
+        act(api, session, type="click", selector="#sign-in"),
+    ]
+    for reply in replies:
+        assert reply["success"] and set(reply) == REPLY_KEYS
+    assert targets(session, 3) == [None, None, None]
+
+
 def test_the_sdk_still_reads_execute_replies_of_selector_actions(live, api_key, site):
     client = NotteClient(api_key=api_key, server_url=live.api_url)
     with client.Session() as session:
@@ -123,6 +139,3 @@ def test_the_sdk_still_reads_execute_replies_of_selector_actions(live, api_key, 
         assert result.success
         result = session.execute(type="click", selector='internal:role=button[name="Sign in"s]')
         assert result.success
-        sid = session.session_id
-    recorded = targets(sid, 3)
-    assert [t and t["selector"] for t in recorded] == [None, "#email", "#sign-in"]
