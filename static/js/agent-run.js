@@ -1,0 +1,40 @@
+// The agent run page. The server renders every step (htmx refreshes the list when the session's
+// socket brings an agent event, see live.js); this file only keeps the newest step in sight: when
+// the list was scrolled to its end (or had not been scrolled at all), it stays at its end as new
+// steps arrive, and a person reading an earlier step is left where they are.
+(function () {
+  "use strict";
+  if (window.periscopeAgentRun) return;
+  window.periscopeAgentRun = true;
+
+  const NEAR_END_PX = 48;
+  let follow = true;
+
+  function list() {
+    return document.querySelector("[data-run-steps]");
+  }
+
+  function atEnd(element) {
+    return element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_END_PX;
+  }
+
+  function toEnd() {
+    const element = list();
+    if (element) element.scrollTop = element.scrollHeight;
+  }
+
+  document.addEventListener("scroll", (event) => {
+    if (event.target === list()) follow = atEnd(event.target);
+  }, true);
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.target === list() && follow) toEnd();
+  });
+
+  function start() {
+    toEnd();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
