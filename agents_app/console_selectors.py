@@ -41,8 +41,12 @@ def run_rows_for_team(*, team: Team, status: str = "", success: str = "") -> lis
     rows = list(runs[:LIST_LIMIT])
     now = timezone.now()
     for run in rows:
-        run.duration = (run.closed_at or now) - run.created_at
+        run.duration = _duration(run, now)
     return rows
+
+
+def _duration(run: AgentRun, now) -> timedelta:
+    return max(timedelta(0), (run.closed_at or now) - run.created_at)
 
 
 def active_sessions_for_new_agent(*, team: Team) -> list[BrowserSession]:
@@ -85,7 +89,7 @@ def run_page(*, run: AgentRun) -> RunPage:
         shot_indexes=frozenset(with_shot),
         total_tokens=run.prompt_tokens + run.completion_tokens,
         llm_seconds=sum(s.llm_ms for s in steps) / 1000,
-        duration=(run.closed_at or timezone.now()) - run.created_at,
+        duration=_duration(run, timezone.now()),
     )
 
 

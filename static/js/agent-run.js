@@ -1,7 +1,8 @@
 // The agent run page. The server renders every step (htmx refreshes the list when the session's
 // socket brings an agent event, see live.js); this file only keeps the newest step in sight: when
 // the list was scrolled to its end (or had not been scrolled at all), it stays at its end as new
-// steps arrive, and a person reading an earlier step is left where they are.
+// steps arrive, and a person reading an earlier step is left where they are. A finished run's
+// list opens at its first step.
 (function () {
   "use strict";
   if (window.periscopeAgentRun) return;
@@ -20,7 +21,7 @@
 
   function toEnd() {
     const element = list();
-    if (element) element.scrollTop = element.scrollHeight;
+    if (element && element.hasAttribute("data-follow")) element.scrollTop = element.scrollHeight;
   }
 
   document.addEventListener("scroll", (event) => {

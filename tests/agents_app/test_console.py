@@ -168,7 +168,7 @@ def test_the_list_shows_the_team_runs_with_their_state_steps_outcome_model_token
     html = browser.get("/agents/").content.decode()
     row = re.search(rf'<tr id="agent-{done.id}".*?</tr>', html, re.S).group(0)
     assert "Find the invoice" in row and "Succeeded" in row and "local-model" in row
-    assert ">1234<" in row  # tokens: prompt + completion
+    assert ">1,234<" in row  # tokens: prompt + completion
     assert re.search(r">\s*2<span class=\"muted\">/20</span>", row)  # steps of max steps
     assert "alice" in row
     assert "Waiting for approval" in html and "Waiting for a person" in html
@@ -512,5 +512,5 @@ def test_the_run_page_shows_its_duration_tokens_and_llm_time(browser, team):
     add_step(run, 2)
     html = browser.get(f"/agents/{run.id}/").content.decode()
     assert "The agent did not succeed" in html and "max_steps reached" in html
-    assert "2000 tokens" in html and "LLM 0.8 s" in html
-    assert "1800 in · 200 out" in html
+    assert "2,000 tokens" in html and "LLM 0.8 s" in html
+    assert "1,800 in · 200 out" in html
