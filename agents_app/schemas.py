@@ -7,12 +7,31 @@ model as POST /sessions/{id}/page/execute, timed with started_at and ended_at on
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
 
-from sessions_app.schemas import MAX_PAGE, Action
+from sessions_app.schemas import (
+    MAX_PAGE,
+    CaptchaSolveAction,
+    CheckAction,
+    ClickAction,
+    CompletionAction,
+    DownloadFileAction,
+    FillAction,
+    FormFillAction,
+    GotoAction,
+    HelpAction,
+    PressKeyAction,
+    ReadMessagesAction,
+    ScrapeAction,
+    ScrollAction,
+    SelectDropdownOptionAction,
+    SwitchTabAction,
+    TabOrHistoryAction,
+    WaitAction,
+)
 
 from .models import AgentRun, AgentStep
 
@@ -79,13 +98,23 @@ class AgentStepState(BaseModel):
     next_goal: str = Field(..., max_length=4000)
 
 
+# The API's action model, less what an agent has no business doing on its own: running script in
+# the page (a page could talk it into reading a field back) and uploading files from the server.
+AgentAction = Annotated[
+    ClickAction | FillAction | CheckAction | SelectDropdownOptionAction | DownloadFileAction | GotoAction
+    | TabOrHistoryAction | SwitchTabAction | WaitAction | PressKeyAction | ScrollAction | CaptchaSolveAction
+    | FormFillAction | HelpAction | CompletionAction | ScrapeAction | ReadMessagesAction,
+    Field(discriminator="type"),
+]
+
+
 class AgentCompletion(BaseModel):
     """One step as the model must answer it: its state and exactly one action."""
 
     model_config = ConfigDict(extra="ignore")
 
     state: AgentStepState
-    action: Action
+    action: AgentAction
 
 
 # -- responses -----------------------------------------------------------------------------------
