@@ -25,14 +25,34 @@ SHOTS = os.environ.get("PERISCOPE_SCREENSHOTS", "/tmp/shots")
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 STEPS = [
-    ({"type": "goto", "url": "{site}/login.html"}, "success", "Nothing done yet.",
-     "Open the sign-in page.", "Task: log in and read the balance."),
-    ({"type": "fill", "id": "I1", "value": "user@example.org"}, "success", "The sign-in page is open.",
-     "Fill the email field with the vault's email.", "On the sign-in page of Harbour Light."),
-    ({"type": "fill", "id": "I2", "value": "mycoolpassword"}, "success", "The email is filled in.",
-     "Fill the password from the vault.", "Email filled; password next."),
-    ({"type": "click", "id": "B2"}, "success", "Both fields are filled in.",
-     "Press Sign in.", "Email and password filled."),
+    (
+        {"type": "goto", "url": "{site}/login.html"},
+        "success",
+        "Nothing done yet.",
+        "Open the sign-in page.",
+        "Task: log in and read the balance.",
+    ),
+    (
+        {"type": "fill", "id": "I1", "value": "user@example.org"},
+        "success",
+        "The sign-in page is open.",
+        "Fill the email field with the vault's email.",
+        "On the sign-in page of Harbour Light.",
+    ),
+    (
+        {"type": "fill", "id": "I2", "value": "mycoolpassword"},
+        "success",
+        "The email is filled in.",
+        "Fill the password from the vault.",
+        "Email filled; password next.",
+    ),
+    (
+        {"type": "click", "id": "B2"},
+        "success",
+        "Both fields are filled in.",
+        "Press Sign in.",
+        "Email and password filled.",
+    ),
 ]
 
 
@@ -45,25 +65,46 @@ def record_steps(api, run, site_url: str, upto: int) -> None:
 
     api.post(f"/sessions/{run.session_id}/page/observe", json={})
     for index, (action, status, evaluation, goal, memory) in enumerate(STEPS[:upto], start=1):
-        action = {k: (v.format(site=site_url) if isinstance(v, str) else v) for k, v in action.items()}
+        action = {
+            k: (v.format(site=site_url) if isinstance(v, str) else v) for k, v in action.items()
+        }
         result = execute(api, str(run.session_id), **action)
         if action["type"] == "goto":
             api.post(f"/sessions/{run.session_id}/page/observe", json={})
         now = timezone.now()
         AgentStep.objects.create(
-            run=run, index=index, action=action, success=result.get("success", False),
-            message=result.get("message", ""), url_before=f"{site_url}/login.html",
-            url_after=f"{site_url}/login.html", session_step_index=None,
-            state={"previous_goal_status": status, "previous_goal_eval": evaluation, "page_summary": "",
-                   "relevant_interactions": [], "memory": memory, "next_goal": goal},
-            prompt_tokens=1800 + 40 * index, completion_tokens=90 + index, llm_ms=640 + 35 * index,
-            loop_ms=28, started_at=now, ended_at=now,
+            run=run,
+            index=index,
+            action=action,
+            success=result.get("success", False),
+            message=result.get("message", ""),
+            url_before=f"{site_url}/login.html",
+            url_after=f"{site_url}/login.html",
+            session_step_index=None,
+            state={
+                "previous_goal_status": status,
+                "previous_goal_eval": evaluation,
+                "page_summary": "",
+                "relevant_interactions": [],
+                "memory": memory,
+                "next_goal": goal,
+            },
+            prompt_tokens=1800 + 40 * index,
+            completion_tokens=90 + index,
+            llm_ms=640 + 35 * index,
+            loop_ms=28,
+            started_at=now,
+            ended_at=now,
         )
     # The session's own steps carry the screenshots; link each agent step to its session step.
     from sessions_app.models import Step
 
-    session_steps = [s.index for s in Step.objects.filter(session_id=run.session_id, action__type__in=[
-        "goto", "fill", "click"]).order_by("index")]
+    session_steps = [
+        s.index
+        for s in Step.objects.filter(
+            session_id=run.session_id, action__type__in=["goto", "fill", "click"]
+        ).order_by("index")
+    ]
     for agent_step, session_index in zip(run.steps.order_by("index"), session_steps, strict=False):
         agent_step.session_step_index = session_index
         agent_step.save(update_fields=["session_step_index"])
@@ -82,42 +123,80 @@ def test_agent_screenshots(browser, live, site, owner, team, api):
 
     working_session = start(api)["session_id"]
     working = AgentRun.objects.create(
-        team=team, session_id=working_session, started_by_user=owner, task=task,
-        url=f"{site.url}/login.html", max_steps=15, model="qwen2.5-7b-instruct", reasoning_model="",
+        team=team,
+        session_id=working_session,
+        started_by_user=owner,
+        task=task,
+        url=f"{site.url}/login.html",
+        max_steps=15,
+        model="qwen2.5-7b-instruct",
+        reasoning_model="",
     )
     record_steps(api, working, site.url, 3)
 
     waiting_session = start(api)["session_id"]
     waiting = AgentRun.objects.create(
-        team=team, session_id=waiting_session, started_by_user=owner, state=AgentState.NEEDS_APPROVAL,
-        task="Buy the annual plan with the team card", url=f"{site.url}/checkout.html", max_steps=20,
+        team=team,
+        session_id=waiting_session,
+        started_by_user=owner,
+        state=AgentState.NEEDS_APPROVAL,
+        task="Buy the annual plan with the team card",
+        url=f"{site.url}/checkout.html",
+        max_steps=20,
         model="qwen2.5-7b-instruct",
-        pending_approval={"action": {"type": "fill", "id": "I3", "value": "4242 4242 4242 4242"},
-                          "reason": "The agent wants to fill the vault's payment card into the checkout form."},
+        pending_approval={
+            "action": {"type": "fill", "id": "I3", "value": "4242 4242 4242 4242"},
+            "reason": "The agent wants to fill the vault's payment card into the checkout form.",
+        },
     )
     execute(api, waiting_session, type="goto", url=f"{site.url}/checkout.html")
 
     done_session = start(api)["session_id"]
     done = AgentRun.objects.create(
-        team=team, session_id=done_session, started_by_user=owner, task=task,
-        url=f"{site.url}/login.html", max_steps=15, model="qwen2.5-7b-instruct",
-        response_format={"type": "object", "properties": {"balance": {"type": "string"}}, "required": ["balance"]},
+        team=team,
+        session_id=done_session,
+        started_by_user=owner,
+        task=task,
+        url=f"{site.url}/login.html",
+        max_steps=15,
+        model="qwen2.5-7b-instruct",
+        response_format={
+            "type": "object",
+            "properties": {"balance": {"type": "string"}},
+            "required": ["balance"],
+        },
     )
     record_steps(api, done, site.url, 4)
     api.delete(f"/sessions/{done_session}/stop")
     AgentRun.objects.filter(pk=done.pk).update(
-        state=AgentState.CLOSED, success=True, answer='{"balance": "$1,024.00"}',
-        structured_answer={"balance": "$1,024.00"}, stop_reason="The agent completed the task.",
-        created_at=timezone.now() - timedelta(seconds=48), closed_at=timezone.now(),
+        state=AgentState.CLOSED,
+        success=True,
+        answer='{"balance": "$1,024.00"}',
+        structured_answer={"balance": "$1,024.00"},
+        stop_reason="The agent completed the task.",
+        created_at=timezone.now() - timedelta(seconds=48),
+        closed_at=timezone.now(),
     )
     failed_session = BrowserSession.objects.create(
-        team=team, status=SessionStatus.CLOSED, closed_at=timezone.now(), viewport_width=1280, viewport_height=720
+        team=team,
+        status=SessionStatus.CLOSED,
+        closed_at=timezone.now(),
+        viewport_width=1280,
+        viewport_height=720,
     )
     AgentRun.objects.create(
-        team=team, session=failed_session, started_by_user=owner, state=AgentState.CLOSED, success=False,
-        task="Find last month's invoice and download it", max_steps=10, model="qwen2.5-7b-instruct",
-        stop_reason="Stopped after 10 steps (max_steps) without an answer.", prompt_tokens=21000,
-        completion_tokens=900, closed_at=timezone.now(),
+        team=team,
+        session=failed_session,
+        started_by_user=owner,
+        state=AgentState.CLOSED,
+        success=False,
+        task="Find last month's invoice and download it",
+        max_steps=10,
+        model="qwen2.5-7b-instruct",
+        stop_reason="Stopped after 10 steps (max_steps) without an answer.",
+        prompt_tokens=21000,
+        completion_tokens=900,
+        closed_at=timezone.now(),
     )
 
     out = Path(SHOTS)
@@ -142,11 +221,17 @@ def test_agent_screenshots(browser, live, site, owner, team, api):
             page.locator("#new-heading").scroll_into_view_if_needed()
             page.screenshot(path=out / f"{prefix}-agents-form-error.png")
             page.goto(f"{live.url}/agents/{working.id}/")
-            expect(page.locator(".live-card")).to_have_attribute("data-frames", re.compile(r"^[1-9]"))
-            page.screenshot(path=out / f"{prefix}-agent-running.png", full_page=size_name == "phone")
+            expect(page.locator(".live-card")).to_have_attribute(
+                "data-frames", re.compile(r"^[1-9]")
+            )
+            page.screenshot(
+                path=out / f"{prefix}-agent-running.png", full_page=size_name == "phone"
+            )
             page.screenshot(path=out / f"{prefix}-agent-running-full.png", full_page=True)
             page.goto(f"{live.url}/agents/{waiting.id}/")
-            expect(page.locator(".live-card")).to_have_attribute("data-frames", re.compile(r"^[1-9]"))
+            expect(page.locator(".live-card")).to_have_attribute(
+                "data-frames", re.compile(r"^[1-9]")
+            )
             page.screenshot(path=out / f"{prefix}-agent-approval.png")
             page.goto(f"{live.url}/agents/{done.id}/")
             page.screenshot(path=out / f"{prefix}-agent-done.png", full_page=True)
