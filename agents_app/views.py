@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import InvalidInput, NotFound, PeriscopeError
@@ -148,6 +149,9 @@ async def agent_start(request: HttpRequest) -> HttpResponse:
                 options=_start_request(data),
                 user=await request.auser(),
             )
+            if request.htmx:
+                # A full page load, not a boosted swap: the run page brings its own scripts.
+                return HttpResponse(headers={"HX-Redirect": reverse("agents_app:detail", args=[run.id])})
             return redirect("agents_app:detail", agent_id=run.id)
         except InvalidInput as exc:
             name = FORM_FIELDS.get(exc.field.rsplit(".", 1)[-1])

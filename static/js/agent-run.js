@@ -32,8 +32,22 @@
     if (event.target === list() && follow) toEnd();
   });
 
+  // A step recorded after the server rendered this page but before the live view's socket joined
+  // the session's group would never be announced: once the socket is live, refresh once.
+  function refreshWhenLive() {
+    const view = document.querySelector("[data-live-socket]");
+    if (!view) return;
+    const observer = new MutationObserver(() => {
+      if (view.dataset.state !== "live") return;
+      observer.disconnect();
+      document.body.dispatchEvent(new CustomEvent("live-changed"));
+    });
+    observer.observe(view, { attributes: true, attributeFilter: ["data-state"] });
+  }
+
   function start() {
     toEnd();
+    refreshWhenLive();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.agents_app import conftest as agents_fixtures
 from tests.agents_app.brain import login_brain
-from tests.agents_app.conftest import canary, use_llm, vault  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
+
+# The agents tests' fixtures: the fake LLM server, and a vault with a login for the test site.
+use_llm, vault, canary = agents_fixtures.use_llm, agents_fixtures.vault, agents_fixtures.canary
 
 GATE_SECONDS = 25  # below the LLM timeout: a step held longer goes ahead rather than fail
 
@@ -38,7 +41,7 @@ class Gate:
 
 
 def open_new_agent_form(page: Page, live) -> None:
-    page.get_by_role("link", name="Agents").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Agents").click()
     expect(page.get_by_role("heading", name="New agent")).to_be_visible()
 
 
@@ -53,7 +56,6 @@ def test_an_agent_started_from_the_console_logs_in_live_pauses_for_a_person_and_
     use_llm,
     vault,
     canary,
-    tmp_path,  # noqa: F811
 ):
     gate = Gate(login_brain(site.url))
     llm = use_llm(gate.answer)
@@ -139,7 +141,7 @@ def test_an_agent_started_from_the_console_logs_in_live_pauses_for_a_person_and_
     expect(page.get_by_role("button", name="Stop agent")).to_have_count(0)
     gate.release(3)  # the answer it was waiting for goes nowhere
 
-    page.get_by_role("link", name="Agents").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Agents").click()
     expect(page.locator(f"#agent-{second} .badge")).to_have_text("Stopped")
     expect(page.locator(f"#agent-{agent_id} .badge")).to_have_text("Succeeded")
     page.get_by_role("link", name="Succeeded").click()
