@@ -228,6 +228,11 @@ def test_agent_screenshots(browser, live, site, owner, team, api):
                 path=out / f"{prefix}-agent-running.png", full_page=size_name == "phone"
             )
             page.screenshot(path=out / f"{prefix}-agent-running-full.png", full_page=True)
+            AgentRun.objects.filter(pk=working.pk).update(state=AgentState.NEEDS_PERSON)
+            page.reload()
+            expect(page.locator("#run-banner")).to_contain_text("asks for a person")
+            page.screenshot(path=out / f"{prefix}-agent-needs-person.png")
+            AgentRun.objects.filter(pk=working.pk).update(state=AgentState.RUNNING)
             page.goto(f"{live.url}/agents/{waiting.id}/")
             expect(page.locator(".live-card")).to_have_attribute(
                 "data-frames", re.compile(r"^[1-9]")
