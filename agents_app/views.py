@@ -151,7 +151,9 @@ async def agent_start(request: HttpRequest) -> HttpResponse:
             )
             if request.htmx:
                 # A full page load, not a boosted swap: the run page brings its own scripts.
-                return HttpResponse(headers={"HX-Redirect": reverse("agents_app:detail", args=[run.id])})
+                return HttpResponse(
+                    headers={"HX-Redirect": reverse("agents_app:detail", args=[run.id])}
+                )
             return redirect("agents_app:detail", agent_id=run.id)
         except InvalidInput as exc:
             name = FORM_FIELDS.get(exc.field.rsplit(".", 1)[-1])

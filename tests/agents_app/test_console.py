@@ -514,3 +514,41 @@ def test_the_run_page_shows_its_duration_tokens_and_llm_time(browser, team):
     assert "The agent did not succeed" in html and "max_steps reached" in html
     assert "2,000 tokens" in html and "LLM 0.8 s" in html
     assert "1,800 in · 200 out" in html
+
+
+def test_approve_lets_the_agent_go_on_and_reject_ends_it_both_audited(browser, team):
+    from teams_app.models import AuditAction, AuditEvent
+
+    pending = {"action": {"type": "click", "id": "B3"}, "reason": "It submits a payment form"}
+    approved = new_run(team, state=AgentState.NEEDS_APPROVAL, pending_approval=pending)
+    response = browser.post(f"/agents/{approved.id}/decide/", {"decision": "approve"}, headers=HTMX)
+    assert response.status_code == 200 and response["HX-Trigger"] == "live-changed"
+    approved.refresh_from_db()
+    assert approved.state == AgentState.RUNNING and approved.pending_approval is None
+
+    rejected = new_run(team, state=AgentState.NEEDS_APPROVAL, pending_approval=pending)
+    response = browser.post(f"/agents/{rejected.id}/decide/", {"decision": "reject"})
+    assert response.status_code == 302 and response["Location"] == f"/agents/{rejected.id}/"
+    rejected.refresh_from_db()
+    assert rejected.state == AgentState.CLOSED and rejected.success is False
+    assert "alice rejected" in rejected.stop_reason
+    actions = set(AuditEvent.objects.filter(team=team).values_list("action", flat=True))
+    assert {AuditAction.AGENT_APPROVED, AuditAction.AGENT_REJECTED} <= actions
+    # Nothing waits any more: a second decision changes nothing and says why.
+    page = browser.post(f"/agents/{rejected.id}/decide/", {"decision": "approve"}, follow=True)
+    assert "is not waiting for an approval" in page.content.decode()
+
+
+def test_stop_closes_the_run_from_its_page_and_from_the_list(browser, team):
+    run = new_run(team)
+    response = browser.post(f"/agents/{run.id}/stop/", headers=HTMX)
+    assert response.status_code == 200 and response["HX-Trigger"] == "live-changed"
+    run.refresh_from_db()
+    assert run.state == AgentState.CLOSED and run.stop_reason == "stopped by alice"
+    html = browser.get(f"/agents/{run.id}/").content.decode()
+    assert "Stopped before an answer" in html and "Stop agent" not in html
+    other = new_run(team)
+    response = browser.post(f"/agents/{other.id}/stop/", {"next": "list"})
+    assert response.status_code == 302 and response["Location"] == "/agents/"
+    other.refresh_from_db()
+    assert other.state == AgentState.CLOSED
