@@ -227,10 +227,10 @@ class AgentLoop:
                 continue
             result = await self.handle.execute(action)
             await self._record(state, action, result, started, t0, answer)
-            if isinstance(result.get("data"), dict) and result["data"].get("markdown"):
-                self.data = result["data"][
-                    "markdown"
-                ]  # masked by the worker like any text it hands out
+            data = result.get("data")
+            if isinstance(data, dict) and data.get("markdown"):
+                # A scrape or a mailbox read: the worker masked it like any text it hands out.
+                self.data = data["markdown"]
             if result["success"]:
                 self.failures = 0
             else:
@@ -247,11 +247,12 @@ class AgentLoop:
         asking = asyncio.ensure_future(self.client.next_step(messages))
         stopping = asyncio.ensure_future(self.stopped.wait())
         try:
-            done, _ = await asyncio.wait({asking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({asking, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
-        if asking not in done:
-            asking.cancel()
+            if not asking.done():  # stopped, or the session ended: no call outlives the run
+                asking.cancel()
+        if asking.cancelled():
             raise Stopped
         return asking.result()
 
