@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sessions/", include("sessions_app.urls")),
+    path("agents/", include("agents_app.urls")),
     path("team/", include("teams_app.urls")),
     path("personas/", include("personas_app.urls")),
     path("vaults/", include("vaults_app.urls")),

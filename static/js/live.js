@@ -8,8 +8,9 @@
 // from anyone else, so what this file hides is a courtesy, not the guard.
 //
 // The page learns about changes through two DOM events on <body>, which htmx listens to
-// ("live-changed from:body"): `live-changed` when a step, a status or the control lease changed
-// (coalesced, at most about twice a second), `live-ended` when the session ended.
+// ("live-changed from:body"): `live-changed` when a step, a status, the control lease or an
+// agent working on the session changed (coalesced, at most about twice a second), `live-ended`
+// when the session ended.
 (function () {
   "use strict";
   if (window.periscopeLive) return;
@@ -574,6 +575,13 @@
           for (const tab of state.tabs) if (tab.active) { state.url = tab.url; state.title = tab.title || ""; }
           break;
         case "step.finished":
+          refresher.request();
+          break;
+        case "agent.step":
+        case "agent.status":
+          // An agent working on this session: its page refreshes the steps and the run's state;
+          // `live-agent` carries the event itself for anything that wants it as it arrives.
+          document.body.dispatchEvent(new CustomEvent("live-agent", { detail: event }));
           refresher.request();
           break;
         case "status.changed":
