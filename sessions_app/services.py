@@ -195,6 +195,13 @@ def vault_actor(*, team: Team, user: AbstractBaseUser | None, api_key: ApiKey | 
     return actor_for_membership(membership) if membership else system_actor(team, label="nobody")
 
 
+def _check_vault_usable(
+    *, team: Team, options: StartOptions, user: AbstractBaseUser | None, api_key: ApiKey | None
+) -> None:
+    vault_check_usable(team=team, vault_id=options.vault_id,
+                       actor=vault_actor(team=team, user=user, api_key=api_key))
+
+
 def session_vault_actor(*, session_id: str) -> VaultActor:
     session = BrowserSession.objects.select_related("team", "started_by_key__team", "started_by_user").get(
         pk=session_id)
@@ -295,9 +302,7 @@ async def session_start(
     if options.vault_id:
         # A session that will fill from a vault needs one of the team's, usable by its starter,
         # and the vaults unsealed: refused here, before any browser is involved.
-        await sync_to_async(vault_check_usable)(
-            team=team, vault_id=options.vault_id, actor=vault_actor(team=team, user=user, api_key=api_key)
-        )
+        await sync_to_async(_check_vault_usable)(team=team, options=options, user=user, api_key=api_key)
     options.persona_id = await sync_to_async(_session_persona)(team=team, options=options)
     session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
     try:

@@ -80,10 +80,12 @@ def team(owner):
 
 
 @pytest.fixture
-def api_key(team):
+def api_key(team, owner):
+    """A key the team's owner made, as keys made in the console are."""
+    from teams_app.models import Membership
     from teams_app.services import api_key_create
 
-    _, raw = api_key_create(team=team, name="tests")
+    _, raw = api_key_create(team=team, name="tests", actor=Membership.objects.get(team=team, user=owner))
     return raw
 
 
