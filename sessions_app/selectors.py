@@ -1,7 +1,10 @@
 import uuid
+from datetime import timedelta
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from core.errors import NotFound
 from core.pagination import paginate
@@ -131,4 +134,7 @@ def session_for_grant(grant) -> BrowserSession | None:
 
 
 def worker_count_alive() -> int:
-    return BrowserWorker.objects.filter(stopped_at__isnull=True).count()
+    """Workers that heartbeat: one silent for PERISCOPE_WORKER_STALE_SECONDS is gone, even
+    before a reaper has marked it stopped."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PERISCOPE_WORKER_STALE_SECONDS)
+    return BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__gte=cutoff).count()
