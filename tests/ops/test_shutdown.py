@@ -50,7 +50,9 @@ def test_sigterm_stops_serve_after_its_worker_closed_every_session(tmp_path):
     env.update(PERISCOPE_VAR_DIR=str(tmp_path / "var"), PERISCOPE_SMTP_EMBEDDED="false")
     manage(["migrate", "--verbosity", "0"], env)
     first = manage(["bootstrap"], env)
-    key = next(line.split(": ", 1)[1] for line in first.splitlines() if line.startswith("API key: "))
+    key = next(
+        line.split(": ", 1)[1] for line in first.splitlines() if line.startswith("API key: ")
+    )
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
