@@ -219,7 +219,12 @@ class BrowserPool:
             warm = self._warm.pop()
             if refill:
                 self._schedule_refill()
-            await self._apply_spec(warm.page, spec)
+            try:
+                await self._apply_spec(warm.page, spec)
+            except BaseException:
+                # Out of the warm list and not yet a session: nobody else would close it.
+                await _close_quietly(warm.context, warm.egress)
+                raise
             session = SessionContext(
                 spec=spec, context=warm.context, page=warm.page, egress=warm.egress
             )

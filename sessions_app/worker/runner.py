@@ -263,16 +263,23 @@ class Worker:
             log.exception("could not open a context for %s", session_id)
             return failure(500, f"the browser could not open the session: {exc}")
         self._teams[session_id] = message["team_id"]
-        if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
+        try:
+            if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
+                await self._close_session(session_id)
+                self._forget(session_id)
+                return failure(409, "the session was given up before the browser was ready; start a new one")
+            assert self.live
+            session = self.pool.get(session_id)
+            self.vaults.open(session, vault_id=message.get("vault_id") or "")
+            if message.get("persona_id"):
+                self._personas[session_id] = message["persona_id"]
+            self.live.attach(session)
+        except Exception as exc:
+            # A failed start holds no context, slot or folder (the caller ends the row).
+            log.exception("could not start session %s", session_id)
             await self._close_session(session_id)
             self._forget(session_id)
-            return failure(409, "the session was given up before the browser was ready; start a new one")
-        assert self.live
-        session = self.pool.get(session_id)
-        self.vaults.open(session, vault_id=message.get("vault_id") or "")
-        if message.get("persona_id"):
-            self._personas[session_id] = message["persona_id"]
-        self.live.attach(session)
+            return failure(500, f"the session could not be started: {exc}")
         return ok({"worker_channel": self.channel})
 
     def _forget(self, session_id: str, reason: str = "the session ended") -> None:
