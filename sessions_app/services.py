@@ -249,6 +249,7 @@ def _worker_lost(worker_id, *, stop_reason: str, reason: str) -> None:
             stopped_at=timezone.now(), stop_reason=stop_reason
         )
         if claimed:
+            log.warning("browser worker %s is gone (%s): its sessions end as error", worker_id, stop_reason)
             _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason=reason)
 
 
