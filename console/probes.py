@@ -19,7 +19,7 @@ import json
 import logging
 
 from channels.layers import get_channel_layer
-from django.db import close_old_connections, connection
+from django.db import connection, connections
 
 from core.readiness import DOWN, OK, Readiness
 from sessions_app.selectors import worker_count_alive
@@ -31,9 +31,8 @@ UNKNOWN = "unknown"
 
 
 def database_checks() -> dict:
-    """The database, then what needs it. Runs in the readiness thread, which closes its
-    connection as a request would (a broken one is never reused)."""
-    close_old_connections()
+    """The database, then what needs it. Runs in a readiness thread of its own, which closes
+    its connection when done."""
     try:
         try:
             with connection.cursor() as cursor:
@@ -52,7 +51,7 @@ def database_checks() -> dict:
             log.warning("readiness: live workers could not be counted: %s", exc)
         return checks
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's only
 
 
 async def channel_layer_check(layer=None) -> str:

@@ -4,13 +4,14 @@ A load balancer may ask every second, from every node: the checks themselves run
 per `ttl` seconds per process (callers in between get the last answer), only one round runs at a
 time (concurrent callers share it), and a caller always has an answer within `timeout` seconds,
 even when the database hangs. Blocking checks (the ORM) run in a thread of their own, never in
-the thread that serves Django's other sync code, and a round whose thread is still stuck does
-not queue another behind it: it reports the stuck checks as timed out.
+the thread that serves Django's other sync code; while one is stuck no other is started (the
+rounds report it as timed out), and being a daemon thread it never holds up the process's exit.
 """
 
 import asyncio
 import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,9 +56,6 @@ class Readiness:
         self.ttl = ttl
         self.timeout = timeout
         self.rounds = 0  # rounds of checks run so far (what the cache saves is visible in tests)
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="readiness"
-        )
         self._thread_job: concurrent.futures.Future | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._round: asyncio.Future | None = None
@@ -65,8 +63,9 @@ class Readiness:
         self._report_at = 0.0
 
     def close(self) -> None:
-        """Wait for a check still running in the readiness thread, and end the thread."""
-        self._executor.shutdown(wait=True)
+        """Wait for the blocking checks still running, if any."""
+        if self._thread_job is not None:
+            concurrent.futures.wait([self._thread_job])
 
     async def report(self) -> Report:
         loop = asyncio.get_running_loop()
@@ -100,7 +99,7 @@ class Readiness:
 
     async def _blocking_checks(self) -> dict[str, Any]:
         if self._thread_job is None or self._thread_job.done():
-            self._thread_job = self._executor.submit(self.blocking)
+            self._thread_job = self._start_blocking()
         try:
             return await asyncio.wait_for(
                 asyncio.shield(asyncio.wrap_future(self._thread_job)), self.timeout
@@ -113,6 +112,20 @@ class Readiness:
                 name: DOWN if value == TIMEOUT else value
                 for name, value in self.blocking_timeout.items()
             }
+
+    def _start_blocking(self) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(self.blocking())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="readiness", daemon=True).start()
+        return future
 
     async def _probe(self, name: str) -> Any:
         try:
