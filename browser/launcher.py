@@ -119,7 +119,7 @@ def find_xvfb() -> str | None:
 
 
 def minimal_env(home: Path, display: str | None = None) -> dict[str, str]:
-    """Chromium gets only what it needs: never the worker's secrets (security D6/D7)."""
+    """Chromium gets only what it needs, nothing of the worker's environment (where its secrets are)."""
     env = {
         "HOME": str(home),
         "PATH": "/usr/local/bin:/usr/bin:/bin",

@@ -219,7 +219,12 @@ class BrowserPool:
             warm = self._warm.pop()
             if refill:
                 self._schedule_refill()
-            await self._apply_spec(warm.page, spec)
+            try:
+                await self._apply_spec(warm.page, spec)
+            except BaseException:
+                # Out of the warm list and not yet a session: nobody else would close it.
+                await _close_quietly(warm.context, warm.egress)
+                raise
             session = SessionContext(
                 spec=spec, context=warm.context, page=warm.page, egress=warm.egress
             )
@@ -276,10 +281,16 @@ class BrowserPool:
             session.egress.close()
         if session.files_dir:
             shutil.rmtree(session.files_dir, ignore_errors=True)
+        # A crashed page leaves its context open in a browser that still runs: close it (a
+        # dead browser's contexts went with it, and closing them fails quietly).
+        self._in_background(_close_quietly(session.context, None))
         if self._on_lost:
-            task = asyncio.ensure_future(self._on_lost(session, reason))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self._on_lost(session, reason))
+
+    def _in_background(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- helpers -----------------------------------------------------------------------------
 

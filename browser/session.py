@@ -21,6 +21,9 @@ from .types import SessionLimits, SessionSpec
 # observe answers with its latest frame instead of a capture (30-70 ms); then it stops unless a
 # person watches. A session nobody drives or watches runs no screencast.
 PERCEPTION_LEASE_SECONDS = 60.0
+# Closing never waits longer than this on a page that does not answer (it runs script for ever).
+FEEDS_CLOSE_SECONDS = 2.0
+CONTEXT_CLOSE_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -167,8 +170,11 @@ class SessionContext:
             self.downloads.close()
         try:
             if self.feeds:
-                await self.feeds.close()
-            await self.context.close()
+                # Stopping a screencast asks the renderer, which a page looping in script never
+                # answers; closing the context needs no answer from it (it kills the renderer).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.feeds.close(), FEEDS_CLOSE_SECONDS)
+            await asyncio.wait_for(self.context.close(), CONTEXT_CLOSE_SECONDS)
         finally:
             if self.egress:
                 self.egress.close()

@@ -7,9 +7,8 @@ routes, wrong methods, oversized bodies, a foreign Host).
 
 import logging
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from agents_app import api as agents_api
@@ -18,11 +17,10 @@ from personas_app import api as personas_api
 from personas_app import api_sms as personas_api_sms
 from sessions_app.api import browser_sessions_v1, page, scraping, sessions
 from sessions_app.schemas import ACTION_TYPES, HealthResponse
-from sessions_app.selectors import worker_count_alive
 from vaults_app import api as vaults_api
-from vaults_app.unseal import vault_state
 
 from .api_rendering import FastJSONParser, FastJSONRenderer
+from .probes import readiness
 
 VERSION = "0.1.0"
 log = logging.getLogger(__name__)
@@ -122,14 +120,18 @@ _install_handlers(api_v1, v1_error_body)
 
 
 class Health(HealthResponse):
-    vault: str  # "sealed" or "unsealed"; the reason is in the server log and the console
+    vault: str  # "sealed", "unsealed" or "unknown"; the reason is in the server log and the console
 
 
-@api.get("/health", auth=None, response=Health, tags=["Health"], operation_id="healthCheck")
+@api.get("/health", auth=None, response={200: Health, 503: Health}, tags=["Health"], operation_id="healthCheck")
 async def health(request):
-    return {
-        "status": "healthy",
+    """The Notte health check: the same cached checks as /readyz, in Notte's shape (503 when
+    the database or the channel layer is down)."""
+    report = await readiness.report()
+    body = {
+        "status": "healthy" if report.ready else "unhealthy",
         "version": VERSION,
-        "workers": await sync_to_async(worker_count_alive)(),
-        "vault": await sync_to_async(vault_state)(),
+        "workers": report.checks.get("workers") or 0,
+        "vault": report.checks.get("vault", "unknown"),
     }
+    return Status(200 if report.ready else 503, body)

@@ -9,6 +9,7 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from .api_http import ApiHandler, BodyLimit, is_api_path  # noqa: E402
+from .probes import is_probe_path, probe_app  # noqa: E402
 from .routing import websocket_app  # noqa: E402
 
 api_app = BodyLimit(ApiHandler())
@@ -18,8 +19,10 @@ static_and_console_app = ASGIStaticFilesHandler(console_app)
 
 
 async def http_app(scope, receive, send):
-    """API calls take the lean path (console/api_http.py); everything else the console's."""
-    app = api_app if is_api_path(scope["path"]) else static_and_console_app
+    """Health probes are answered before any middleware (console/probes.py), API calls take the
+    lean path (console/api_http.py), everything else the console's."""
+    path = scope["path"]
+    app = probe_app if is_probe_path(path) else api_app if is_api_path(path) else static_and_console_app
     await app(scope, receive, send)
 
 

@@ -302,6 +302,9 @@ PERISCOPE_VIEWER_FRAME_ANCESTORS = env_list("PERISCOPE_VIEWER_FRAME_ANCESTORS")
 PERISCOPE_CDP_TOKEN_SECONDS = env_int("PERISCOPE_CDP_TOKEN_SECONDS", 3600, minimum=60)
 # evaluate_js runs arbitrary script in a session's page: off unless the operator trusts every key.
 PERISCOPE_ALLOW_EVALUATE_JS = env_bool("PERISCOPE_ALLOW_EVALUATE_JS", False)
+# What a session recorded (steps, screenshots, replay) is deleted this many days after it ended
+# by `manage.py purge_session_data`; the session row and the audit log stay. 0: kept forever.
+PERISCOPE_SESSION_RETENTION_DAYS = env_int("PERISCOPE_SESSION_RETENTION_DAYS", 30)
 
 # --- LLM (any OpenAI-compatible endpoint) and search -----------------------------------------------
 LLM_BASE_URL = env_str("LLM_BASE_URL")

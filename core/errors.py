@@ -71,10 +71,16 @@ class ServerError(PeriscopeError):
     status = 500
 
 
+class TimedOut(PeriscopeError):
+    """504: the work was started but did not finish in time (a page that does not answer)."""
+
+    status = 504
+
+
 ERROR_BY_STATUS: dict[int, type[PeriscopeError]] = {
     cls.status: cls
     for cls in (Unauthenticated, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType,
-                RateLimited, UpstreamFailed, Unavailable, ServerError)
+                RateLimited, UpstreamFailed, Unavailable, ServerError, TimedOut)
 }
 
 

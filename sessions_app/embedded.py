@@ -4,6 +4,7 @@ Used by `manage.py serve` (make run) and by the tests' live server.
 """
 
 import asyncio
+import contextlib
 
 import uvicorn
 from django.conf import settings
@@ -12,12 +13,23 @@ from django.utils.module_loading import import_string
 from .worker.runner import Worker
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn without its own signal handling. After a graceful stop it raises the signal it
+    caught again, and a SIGTERM raised again kills the process on the spot: the worker sharing
+    the loop would never close its sessions. Whoever runs the loop handles signals instead
+    (`manage.py serve` calls request_stop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
 class EmbeddedServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 8000, worker: Worker | None = None):
         app = import_string(settings.ASGI_APPLICATION)
         # No access log: query strings can carry keys (the agent-logs socket's ?token=).
         config = uvicorn.Config(app, host=host, port=port, access_log=False, lifespan="off", log_level="warning")
-        self.server = uvicorn.Server(config)
+        self.server = _Uvicorn(config)
         self.worker = worker
         self.started = asyncio.Event()
         self._stop_worker = asyncio.Event()
@@ -43,4 +55,8 @@ class EmbeddedServer:
                 await worker_task
 
     def request_stop(self) -> None:
+        """Stop serving, then stop the worker (it closes its sessions and its browser). Asked
+        again while stopping: stop without waiting for open connections."""
+        if self.server.should_exit:
+            self.server.force_exit = True
         self.server.should_exit = True

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -29,7 +30,7 @@ from PIL import Image
 from core.errors import NotFound
 
 from .models import BrowserSession, ReplayStatus, Step
-from .selectors import steps_with_screenshots
+from .selectors import session_retention_cutoff, steps_with_screenshots
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,12 @@ async def replay_ready(*, session: BrowserSession) -> ReplayFiles:
     if files is not None:
         return files
     if not await sync_to_async(replay_request_build)(session=session):
+        cutoff = session_retention_cutoff()
+        if cutoff is not None and session.closed_at is not None and session.closed_at < cutoff:
+            raise NotFound(
+                f"Session {session.id} ended more than {settings.PERISCOPE_SESSION_RETENTION_DAYS} days ago: "
+                "this server has deleted its steps and screenshots, so there is nothing to replay"
+            )
         raise NotFound(f"Session {session.id} recorded no steps, so there is nothing to replay")
     deadline = asyncio.get_running_loop().time() + REQUEST_WAIT_SECONDS
     while asyncio.get_running_loop().time() < deadline:

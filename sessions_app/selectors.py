@@ -1,13 +1,25 @@
 import uuid
+from datetime import timedelta
 
 from asgiref.sync import sync_to_async
-from django.db.models import Count, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from core.errors import NotFound
 from core.pagination import paginate
 from teams_app.models import Membership, Team
 
-from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionControl, SessionEvent, Step
+from .models import (
+    LIVE_STATUSES,
+    BrowserSession,
+    BrowserWorker,
+    ReplayStatus,
+    SessionControl,
+    SessionEvent,
+    SessionStatus,
+    Step,
+)
 
 
 def _parse_id(session_id: str) -> uuid.UUID:
@@ -131,4 +143,36 @@ def session_for_grant(grant) -> BrowserSession | None:
 
 
 def worker_count_alive() -> int:
-    return BrowserWorker.objects.filter(stopped_at__isnull=True).count()
+    """Workers that heartbeat: one silent for PERISCOPE_WORKER_STALE_SECONDS is gone, even
+    before a reaper has marked it stopped."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PERISCOPE_WORKER_STALE_SECONDS)
+    return BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__gte=cutoff).count()
+
+
+ENDED_STATUSES = (SessionStatus.CLOSED, SessionStatus.ERROR, SessionStatus.TIMED_OUT)
+
+
+def session_retention_cutoff(*, now=None):
+    """Sessions that ended before this have had their recordings deleted (or soon will); None
+    when PERISCOPE_SESSION_RETENTION_DAYS is 0 (kept forever)."""
+    days = settings.PERISCOPE_SESSION_RETENTION_DAYS
+    return (now or timezone.now()) - timedelta(days=days) if days else None
+
+
+def sessions_due_for_purge(
+    *, cutoff, building_since, after: tuple | None = None, limit: int
+) -> list[BrowserSession]:
+    """Ended sessions, ended before `cutoff`, that still hold steps or a replay, oldest first,
+    after the (closed_at, id) key `after`. A replay whose build was claimed after
+    `building_since` is being built right now: it is left for next time."""
+    rows = (
+        BrowserSession.objects.filter(status__in=ENDED_STATUSES, closed_at__lt=cutoff)
+        .filter(Q(Exists(Step.objects.filter(session=OuterRef("pk")))) | ~Q(replay_status=ReplayStatus.NONE))
+        .exclude(replay_status=ReplayStatus.BUILDING, replay_claimed_at__gte=building_since)
+        .select_related("team")
+        .order_by("closed_at", "id")
+    )
+    if after is not None:
+        closed_at, pk = after
+        rows = rows.filter(Q(closed_at__gt=closed_at) | Q(closed_at=closed_at, id__gt=pk))
+    return list(rows[:limit])

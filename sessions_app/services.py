@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, NotFound, PeriscopeError, RateLimited
+from core.errors import Conflict, InvalidInput, NotFound, PeriscopeError, RateLimited, Unavailable
 from personas_app.selectors import persona_for_vault, persona_get_for_team
 from teams_app.models import ApiKey, AuditAction, Membership, Team
 from teams_app.services import audit_record
@@ -281,6 +281,7 @@ def _worker_lost(worker_id, *, stop_reason: str, reason: str) -> None:
             stopped_at=timezone.now(), stop_reason=stop_reason
         )
         if claimed:
+            log.warning("browser worker %s is gone (%s): its sessions end as error", worker_id, stop_reason)
             _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason=reason)
 
 
@@ -314,14 +315,29 @@ async def session_start(
             wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:
+        refusal = await _start_refusal(exc) if isinstance(exc, client.NoWorkerAnswered) else exc
         # The request could not be served: no trace of a session may stay live.
         await sync_to_async(session_mark_ended)(
-            session_id=str(session.id), status=SessionStatus.ERROR, reason=f"start failed: {exc.message}",
-            error=exc.message,
+            session_id=str(session.id), status=SessionStatus.ERROR, reason=f"start failed: {refusal.message}",
+            error=refusal.message,
         )
-        raise
+        raise refusal from None
     await sync_to_async(_audit_session)(session, AuditAction.SESSION_STARTED, user, api_key)
     return await BrowserSession.objects.select_related("team", "started_by_user", "started_by_key").aget(pk=session.pk)
+
+
+async def _start_refusal(unanswered: client.NoWorkerAnswered) -> Unavailable:
+    """No worker took the start in time: every live worker is full (or busy launching), or none
+    runs. Either way 503, which clients such as notte-sdk retry; with Retry-After when waiting helps."""
+    workers = await sync_to_async(selectors.worker_count_alive)()
+    if not workers:
+        return unanswered
+    return Unavailable(
+        f"All {workers} running browser worker(s) are at capacity: none took the session within "
+        f"{settings.PERISCOPE_START_TIMEOUT} s. Try again in a few seconds (an operator adds workers, "
+        "or raises their capacity, for more)",
+        headers=client.RETRY_AFTER,
+    )
 
 
 async def session_stop(

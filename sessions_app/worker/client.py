@@ -4,6 +4,7 @@ import asyncio
 import time
 from typing import Any
 
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from core.errors import Conflict, InvalidInput, Unavailable, error_for_status
@@ -14,10 +15,16 @@ from .protocol import NOT_HERE, Reply
 class SessionNotOnWorker(Conflict):
     """The worker holds no such session for the caller's team: it ended, or the route is stale."""
 
+class NoWorkerAnswered(Unavailable):
+    """503: no worker replied in time (none runs, or every one is full or stuck)."""
+
+
 NO_WORKER = (
     "No browser worker answered within {seconds:.0f} s; check that a worker is running "
     "(make run starts one; for scale-out run `manage.py run_browser_worker`)"
 )
+BACKLOG = "The browser workers have more requests waiting than they can take; try again in a few seconds"
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 async def call(channel: str, message: dict[str, Any], *, wait_seconds: float) -> Any:
@@ -28,11 +35,14 @@ async def call(channel: str, message: dict[str, Any], *, wait_seconds: float) ->
     # get a reader of its own and they would wait on each other.
     reply_to = await layer.new_channel()
     message = {**message, "reply_to": reply_to, "deadline": time.time() + wait_seconds}
-    await layer.send(channel, message)
+    try:
+        await layer.send(channel, message)
+    except ChannelFull:
+        raise Unavailable(BACKLOG, headers=RETRY_AFTER) from None
     try:
         reply: Reply = await asyncio.wait_for(layer.receive(reply_to), wait_seconds)
     except TimeoutError:
-        raise Unavailable(NO_WORKER.format(seconds=wait_seconds)) from None
+        raise NoWorkerAnswered(NO_WORKER.format(seconds=wait_seconds)) from None
     if reply.get("ok"):
         return reply.get("data")
     status = reply.get("status", 500)

@@ -43,6 +43,7 @@ from .vault_fills import VaultFills
 log = logging.getLogger(__name__)
 
 REAPER_INTERVAL = 1.0
+COMMAND_SECONDS = 45.0  # a command that names no deadline (callers always do) gets this long
 ACTIVITY_SAVE_SECONDS = 5.0
 SETTLES_PENDING_STEP = frozenset({"session.execute", "session.cookies.set", "session.stop", "session.sync"})
 
@@ -263,16 +264,23 @@ class Worker:
             log.exception("could not open a context for %s", session_id)
             return failure(500, f"the browser could not open the session: {exc}")
         self._teams[session_id] = message["team_id"]
-        if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
+        try:
+            if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
+                await self._close_session(session_id)
+                self._forget(session_id)
+                return failure(409, "the session was given up before the browser was ready; start a new one")
+            assert self.live
+            session = self.pool.get(session_id)
+            self.vaults.open(session, vault_id=message.get("vault_id") or "")
+            if message.get("persona_id"):
+                self._personas[session_id] = message["persona_id"]
+            self.live.attach(session)
+        except Exception as exc:
+            # A failed start holds no context, slot or folder (the caller ends the row).
+            log.exception("could not start session %s", session_id)
             await self._close_session(session_id)
             self._forget(session_id)
-            return failure(409, "the session was given up before the browser was ready; start a new one")
-        assert self.live
-        session = self.pool.get(session_id)
-        self.vaults.open(session, vault_id=message.get("vault_id") or "")
-        if message.get("persona_id"):
-            self._personas[session_id] = message["persona_id"]
-        self.live.attach(session)
+            return failure(500, f"the session could not be started: {exc}")
         return ok({"worker_channel": self.channel})
 
     def _forget(self, session_id: str, reason: str = "the session ended") -> None:
@@ -310,26 +318,43 @@ class Worker:
         if message["type"] not in ("session.sync", "session.unwatch"):
             self._activity[session_id] = self.clock()
         lock = self._locks.setdefault(session_id, asyncio.Lock())
-        async with lock:
-            # A step still waiting for its screenshot takes what is on screen now, before a
-            # command that changes the page runs. Reading commands leave it be: the step's own
-            # wait for the screencast goes on beside them, off their latency.
-            if session_id in self._pending_steps and message["type"] in SETTLES_PENDING_STEP:
-                await self._settle_step(session_id, self._pending_steps.pop(session_id))
-            try:
-                reply = await self._dispatch(message)
-            except SessionNotFound:
-                reply = not_here(session_id)
-            except ScrapeError as exc:
-                reply = scrape_failure(exc)
-            except Exception as exc:
-                log.exception("command %s on %s failed", message.get("type"), session_id)
-                reply = failure(500, f"{message.get('type')} failed: {exc}")
+        if message["type"] == "session.stop" and lock.locked():
+            # Another command holds the page, maybe one that never returns (a page looping in
+            # script): stopping does not wait for it, it fails once the context is gone.
+            reply = await self._dispatch(message)
+        else:
+            async with lock:
+                reply = await self._locked_command(session_id, message)
         if session_id not in self.pool.session_ids():
             self._forget(session_id)
         await self._reply(layer, message, reply)
         if message["type"] == "session.execute" and session_id in self._pending_steps:
             self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
+
+    async def _locked_command(self, session_id: str, message: Command) -> Reply:
+        """Run a command on the session's page, within what its caller waits: a page that does
+        not answer (script looping for ever) gets a reply in time and frees the lock."""
+        seconds = max(1.0, message.get("deadline", time.time() + COMMAND_SECONDS) - time.time() - 0.5)
+        try:
+            async with asyncio.timeout(seconds):
+                # A step still waiting for its screenshot takes what is on screen now, before a
+                # command that changes the page runs. Reading commands leave it be: the step's
+                # own wait for the screencast goes on beside them, off their latency.
+                if session_id in self._pending_steps and message["type"] in SETTLES_PENDING_STEP:
+                    await self._settle_step(session_id, self._pending_steps.pop(session_id))
+                return await self._dispatch(message)
+        except TimeoutError:
+            log.warning("command %s on %s: the page did not answer within %.0f s",
+                        message.get("type"), session_id, seconds)
+            return failure(504, f"The session's page did not answer within {seconds:.0f} s (it may be running "
+                                "script that never yields); try again, or stop the session")
+        except SessionNotFound:
+            return not_here(session_id)
+        except ScrapeError as exc:
+            return scrape_failure(exc)
+        except Exception as exc:
+            log.exception("command %s on %s failed", message.get("type"), session_id)
+            return failure(500, f"{message.get('type')} failed: {exc}")
 
     async def _dispatch(self, message: Command) -> Reply:
         assert self.pool and self.live

@@ -330,6 +330,8 @@ def test_a_crashed_page_ends_its_session_as_error(api, live):
     assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "error", timeout=2)
     assert "crashed" in api.get(f"/sessions/{sid}").json()["error"]
     assert api.get(f"/sessions/{other}").json()["status"] == "active"
+    # The crashed page's context is closed too: only the other session's stays open.
+    assert wait_until(lambda: open_contexts(live) == 1, timeout=5)
 
 
 def test_a_dead_browser_errors_its_sessions_and_the_worker_launches_a_new_one(api, live):

@@ -1,6 +1,7 @@
 """Scrape endpoints, one-shot scraping, search, and the LLM-backed options."""
 
 import json
+import time
 
 import pytest
 
@@ -196,3 +197,23 @@ def test_a_css_selector_syntax_error_answers_422(api, on_article, site, selector
     assert (
         api.post(f"/sessions/{on_article}/page/scrape", json={"selector": "h1"}).status_code == 200
     )
+
+
+def test_an_llm_that_hangs_fails_the_call_not_the_session(api, on_article, settings):
+    def hang(messages):
+        time.sleep(4)
+        return "{}"
+
+    settings.LLM_TIMEOUT_SECONDS = 1
+    with FakeLLM(hang) as llm:
+        settings.LLM_BASE_URL = llm.base_url
+        failed = api.post(
+            f"/sessions/{on_article}/page/scrape", json={"instructions": "the article title"}
+        )
+        assert failed.status_code == 502
+        assert "the LLM" in failed.json()["message"]
+        assert llm.requests  # it was asked, and gave up on
+    # The session carries on as if nothing happened.
+    assert api.get(f"/sessions/{on_article}").json()["status"] == "active"
+    assert "# The Lens That Lit the Atlantic" in scrape(api, on_article)["markdown"]
+    assert api.post(f"/sessions/{on_article}/page/observe", json={}).status_code == 200

@@ -197,3 +197,23 @@ def _settled(live, sid) -> bool:
         return not live.worker.pool.get(sid).downloads.in_flight
 
     return live.call(idle)
+
+
+@pytest.mark.parametrize("ending", ["stop", "idle timeout"])
+def test_a_session_folder_is_deleted_when_the_session_ends(ending, api, site, live):
+    sid = start(api, idle_timeout_minutes=1)["session_id"]
+    url = f"{site.url}/download/big?bytes=1000&name=kept.bin"
+    page = f"<a id=get href='{url}'>Get the file</a>"
+    assert act(api, sid, type="goto", url=f"{site.url}/forms.html")["success"]
+    live.call(lambda: live.worker.pool.get(sid).page.set_content(page))
+    assert act(api, sid, type="download_file", selector="#get")["success"]
+    assert session_files(live, sid) == {"kept.bin": 1000}
+    folder = live.worker.pool.get(sid).files_dir
+    assert folder.exists()
+
+    if ending == "stop":
+        assert api.delete(f"/sessions/{sid}/stop").json()["status"] == "closed"
+    else:
+        live.clock.offset = 61
+    assert wait_until(lambda: not folder.exists(), timeout=5)
+    assert sid not in live.worker.pool.session_ids()

@@ -108,6 +108,8 @@ def test_a_hundred_start_stop_cycles_leak_no_chromium_process_or_context(live, a
     for _ in range(3):  # warm up: the pool and renderer processes settle
         api.delete(f"/sessions/{start(api)['session_id']}/stop")
     baseline = wait_until(lambda: len(chromium_pids()) if open_contexts(live) == 0 else 0, timeout=10)
+    runtime = Path(settings.PERISCOPE_RUNTIME_DIR)
+    files_before = sum(1 for _ in runtime.rglob("*"))
 
     for _ in range(100):
         sid = start(api)["session_id"]
@@ -118,6 +120,8 @@ def test_a_hundred_start_stop_cycles_leak_no_chromium_process_or_context(live, a
     settled = wait_until(lambda: len(chromium_pids()) <= baseline, timeout=10)
     assert settled, f"{len(chromium_pids())} Chromium processes after 100 cycles, {baseline} before"
     assert BrowserSession.objects.filter(status="closed").count() == 103
+    # Per-session folders and Playwright's artefacts do not pile up in the runtime directory.
+    assert wait_until(lambda: sum(1 for _ in runtime.rglob("*")) <= files_before, timeout=10)
 
 
 # -- what a crashed worker leaves behind ----------------------------------------------------------

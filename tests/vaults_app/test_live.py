@@ -9,6 +9,7 @@ from notte_sdk.errors import NotteAPIError
 
 from teams_app.models import Membership
 from teams_app.services import api_key_create
+from tests.sessions_app.helpers import wait_until
 from tests.vaults_app.helpers import luhn_number, new_canary
 from vaults_app.models import VaultAuditEvent, VaultTeamSettings
 
@@ -95,8 +96,10 @@ def test_sealed_vaults_answer_503_while_sessions_keep_working(
     assert requests.get(f"{live.api_url}/health", timeout=30).json()["vault"] == "unsealed"
 
     keyring_file.unlink()
-    health = requests.get(f"{live.api_url}/health", timeout=30)
-    assert health.status_code == 200 and health.json()["vault"] == "sealed"
+    # Health answers from checks a couple of seconds old at most (probes must stay cheap).
+    health = wait_until(lambda: (r := requests.get(f"{live.api_url}/health", timeout=30)).json()["vault"] == "sealed"
+                        and r)
+    assert health and health.status_code == 200
     sealed = requests.post(
         f"{live.api_url}/vaults/{vault_id}/credentials",
         headers=headers,

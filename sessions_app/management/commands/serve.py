@@ -6,6 +6,7 @@ with no Redis. Ctrl-C stops the server, then the worker closes every context and
 
 import asyncio
 import contextlib
+import signal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -44,6 +45,10 @@ class Command(BaseCommand):
 
     async def _serve_web(self, host, port, no_worker):
         server = EmbeddedServer(host=host, port=port, worker=None if no_worker else Worker())
+        # Ctrl-C, or SIGTERM from systemd, Docker or Kubernetes: a graceful stop either way.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.request_stop)
         task = asyncio.ensure_future(server.run())
         started = asyncio.ensure_future(server.started.wait())
         await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
