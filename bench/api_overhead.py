@@ -222,7 +222,7 @@ for line in sys.stdin:
 
 
 class Bench:
-    def __init__(self, live, key: str, site, trace: bool):
+    def __init__(self, live, key: str, site, trace: bool, page: str):
         from urllib.parse import urlsplit
 
         self.live = live
@@ -235,7 +235,7 @@ class Bench:
         self.session_id = started.json()["session_id"]
         goto = self.client.post(
             f"{live.api_url}/sessions/{self.session_id}/page/execute",
-            json={"type": "goto", "url": site.page("login.html")},
+            json={"type": "goto", "url": site.page(f"{page}.html")},
             timeout=60,
         )
         assert goto.json()["success"], goto.text
@@ -377,7 +377,7 @@ def measure(args) -> dict:
             key = common.create_api_key()
             live = common.start_live_server()
             try:
-                bench = Bench(live, key, site, args.trace)
+                bench = Bench(live, key, site, args.trace, args.page)
                 try:
                     samples = bench.run(args.runs, args.warmup)
                 finally:
@@ -388,6 +388,7 @@ def measure(args) -> dict:
             common.cleanup(tmp)
     return {
         "layer": "redis" if args.redis_child else "in-memory",
+        "page": args.page,
         "actions": bench.actions,
         "summary_ms": {name: common.summary(v) for name, v in samples.items()},
         "stages_ms": {name: common.summary(v) for name, v in stage_samples(bench.traces).items()},
@@ -437,6 +438,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--no-trace", dest="trace", action="store_false")
+    parser.add_argument(
+        "--page", default="login", help="the test page observed: login (7 controls), controls (200)"
+    )
     parser.add_argument("--redis", action="store_true", help="also run on the Redis channel layer")
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON here")
     parser.add_argument("--redis-child", action="store_true", help=argparse.SUPPRESS)
@@ -455,6 +459,8 @@ def main() -> None:
                 str(args.runs),
                 "--warmup",
                 str(args.warmup),
+                "--page",
+                args.page,
             ]
             if not args.trace:
                 cmd.append("--no-trace")

@@ -7,6 +7,7 @@ with the in-memory channel layer: one process runs uvicorn and the embedded work
 """
 
 import datetime
+import http.client
 import json
 import math
 import os
@@ -77,6 +78,31 @@ def api_client(key: str):
     client = requests.Session()
     client.headers["Authorization"] = f"Bearer {key}"
     return client
+
+
+class LeanClient:
+    """One keep-alive connection with nothing on top (http.client): what a measured API call
+    costs on the client's side is as little as a client can make it, so the figure is the
+    server's. A `requests` session adds about a millisecond of its own per call on a busy
+    2-core machine (bench/api_overhead.py measures both)."""
+
+    def __init__(self, base_url: str, key: str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        self.prefix = parts.path.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict) -> tuple[int, bytes]:
+        self.connection.request(
+            "POST", self.prefix + path, body=json.dumps(body), headers=self.headers
+        )
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def cleanup(tmp: Path) -> None:
