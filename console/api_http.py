@@ -5,6 +5,7 @@ messages, htmx, the current team) has nothing to do for them; in async mode each
 would cost a thread hop per request. /api requests therefore go to their own Django handler
 whose only middleware is `api_guard`, native async. It also makes every answer under /api JSON
 in the API's error shape: unknown routes, wrong methods, a foreign Host, an oversized body.
+The handler's requests make no thread hop of their own either: see console/request_threads.py.
 """
 
 import asyncio

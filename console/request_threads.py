@@ -17,8 +17,8 @@ when the request gives it back. With CONN_MAX_AGE = 0 that closes the connection
 request, as Django does; with a longer CONN_MAX_AGE, connections are kept and health-checked
 exactly as Django keeps them for a thread.
 
-Only the event loop's thread lends and takes back (the asyncio handler runs there), so the idle
-list needs no lock.
+A thread is lent to one request at a time. The idle list is only popped and appended to, each
+atomic, so servers on several event loops in one process (the tests' live servers) can share it.
 """
 
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,7 +59,10 @@ _idle: list[RequestThread] = []
 
 
 def lend() -> RequestThread:
-    return _idle.pop() if _idle else RequestThread()
+    try:
+        return _idle.pop()
+    except IndexError:
+        return RequestThread()
 
 
 def give_back(thread: RequestThread) -> None:
