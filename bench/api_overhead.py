@@ -262,6 +262,9 @@ class Bench:
         self.traces: list[dict[str, int]] = []
         self.hops_per_request: list[int] = []
         self.hop_ms: dict[str, list[float]] = {}
+        # From this thread handing the server's loop a coroutine to its first line there: the
+        # wake-up every cross-thread call pays, with no HTTP in it.
+        self.wakeups: list[float] = []
         self.actions = None
 
     def api(self, raw: bool, keep: bool) -> float:
@@ -308,8 +311,11 @@ class Bench:
         worker = self.live.worker
         session = worker.pool.get(self.session_id)
 
+        submitted = time.perf_counter_ns()
+
         async def work() -> float:
             t0 = time.perf_counter_ns()
+            self.wakeups.append((t0 - submitted) / 1e6)
             if variant == "channel":
                 await client.call(
                     worker.channel,
@@ -392,6 +398,7 @@ def measure(args) -> dict:
         "actions": bench.actions,
         "summary_ms": {name: common.summary(v) for name, v in samples.items()},
         "stages_ms": {name: common.summary(v) for name, v in stage_samples(bench.traces).items()},
+        "loop_wakeup_ms": common.summary(bench.wakeups[-args.runs * 3 :]),
         "hops_per_request": common.summary(bench.hops_per_request)
         if bench.hops_per_request
         else None,
@@ -424,6 +431,11 @@ def report(result: dict) -> None:
             for name, v in result["stages_ms"].items()
         ]
         common.print_table(["stage", "n", "p50", "p95", "mean"], rows)
+        w = result["loop_wakeup_ms"]
+        print(
+            f"for comparison, the server loop's wake-up for a coroutine handed over from this thread "
+            f"(no HTTP): p50 {w['p50']:.2f} ms, p95 {w['p95']:.2f} ms"
+        )
         h = result["hops_per_request"]
         print(
             f"\nthread hops (sync_to_async) per API request: p50 {h['p50']:.0f}, max {h['max']:.0f}"

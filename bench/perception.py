@@ -225,6 +225,7 @@ class Ours:
                 path, body = "scrape", {"only_main_content": False, "scrape_links": True}
             case _:
                 path, body = "screenshot", {"type": "jpeg", "quality": 60}
+        self.lean.ready()
         t0 = time.perf_counter()
         status, content = self.lean.post(f"{base}/{path}", body)
         ms = (time.perf_counter() - t0) * 1000
