@@ -7,10 +7,12 @@ with the in-memory channel layer: one process runs uvicorn and the embedded work
 """
 
 import datetime
+import http.client
 import json
 import math
 import os
 import platform
+import select
 import shutil
 import subprocess
 import sys
@@ -77,6 +79,43 @@ def api_client(key: str):
     client = requests.Session()
     client.headers["Authorization"] = f"Bearer {key}"
     return client
+
+
+class LeanClient:
+    """One keep-alive connection with nothing on top (http.client): what a measured API call
+    costs on the client's side is as little as a client can make it, so the figure is the
+    server's. A `requests` session adds about a millisecond of its own per call on a busy
+    2-core machine (bench/api_overhead.py measures both).
+
+    Call `ready()` before starting the clock: uvicorn closes a connection idle for 5 s, and
+    reconnecting belongs in no figure."""
+
+    def __init__(self, base_url: str, key: str):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(base_url)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        self.prefix = parts.path.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def ready(self) -> None:
+        """Connect, or reconnect if the server has closed the connection."""
+        sock = self.connection.sock
+        if sock is not None and select.select([sock], [], [], 0)[0]:  # readable while idle: closed
+            self.connection.close()
+            sock = None
+        if sock is None:
+            self.connection.connect()
+
+    def post(self, path: str, body: dict) -> tuple[int, bytes]:
+        self.connection.request(
+            "POST", self.prefix + path, body=json.dumps(body), headers=self.headers
+        )
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def cleanup(tmp: Path) -> None:

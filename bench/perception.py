@@ -3,12 +3,13 @@
 with raw Playwright and with the open-source notte package, on the same test pages.
 
 Variants, for each operation:
-- ours API: what a client sees. An HTTP call over a keep-alive connection, through the channel
-  layer to the embedded worker, and back.
+- ours API: what a client sees. An HTTP call over a keep-alive connection (a bare http.client
+  one, so that the client library's own cost stays out), through the channel layer to the
+  embedded worker, and back.
 - ours in-process: the same browser work, called directly on the worker's loop for the same
   session (browser/perception/observe.observe, actions.execute, scrape.scrape_page,
   page.screenshot). There is no HTTP and no channel. The gap between this and the API figure is
-  our overhead.
+  our overhead, printed as its own column.
 - raw: plain Playwright on a Chromium launched by this script with the worker's executable and
   flags. For observe there are two: aria_snapshot (ready-made) and a naive locator walk.
 - raw, on notte's Chromium: the same raw calls on the Chromium notte uses. That one is full
@@ -22,10 +23,13 @@ Every variant keeps one session (or page) parked on each test page. The rounds i
 operations and the variants. The order of the variants rotates from one round to the next, and
 each measurement starts after a short pause. Warm-up rounds are dropped.
 
+A second pass measures ours again (API and in-process only) in a child process whose channel
+layer is Redis; the last table puts the overhead on both layers side by side. --no-redis skips it.
+
 A short first part needs no browser: the scrape's HTML-to-markdown stage (html_to_result) on
 the two article pages, against html2text on the same HTML. --markdown-only runs just that part.
 
-Run: .venv/bin/python bench/perception.py [--runs 30] [--warmup 5] [--no-notte]
+Run: .venv/bin/python bench/perception.py [--runs 30] [--warmup 5] [--no-notte] [--no-redis]
                                           [--markdown-runs 200] [--markdown-only]
 """
 
@@ -41,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +62,8 @@ NOTTE_PEER = Path(__file__).resolve().parent / "peers" / "notte_peer.py"
 PORT_MODE_CHROMIUM = "/usr/bin/chromium"
 # The worker's default viewport; the port-mode Chromium's window has the same size.
 VIEWPORT = {"width": 1280, "height": 1080}
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 # The goals, for the API p50 (observe: on controls.html).
 GOALS_MS = {
@@ -124,9 +131,13 @@ RAW_LABELS = {
 }
 
 
-def variants_for(op: Op, notte_ok: bool, raw_full: bool) -> list[str]:
+def variants_for(op: Op, notte_ok: bool, raw_full: bool, raw: bool = True) -> list[str]:
+    if not raw:  # the Redis pass: ours only
+        return ["api", "direct"]
     names = ["api", "direct", "raw"]
-    if op.kind == "observe" and op.page != "reference":  # a locator per element: minutes on 7,000 links
+    if (
+        op.kind == "observe" and op.page != "reference"
+    ):  # a locator per element: minutes on 7,000 links
         names.append("raw_naive")
     if raw_full:
         names.append("raw_full")
@@ -156,7 +167,8 @@ class Ours:
     def __init__(self, live, key: str, site):
         self.live = live
         self.api = live.api_url
-        self.client = common.api_client(key)
+        self.client = common.api_client(key)  # setup and teardown
+        self.lean = common.LeanClient(self.api, key)  # the measured calls
         self.sessions: dict[str, str] = {}
         self.ids: dict[str, dict[str, str]] = {}
         for page in PAGES:
@@ -203,7 +215,7 @@ class Ours:
         return {"type": "click", "id": node_id}
 
     def via_api(self, op: Op, round_no: int) -> tuple[float, dict]:
-        base = f"{self.api}/sessions/{self.sessions[op.page]}/page"
+        base = f"/sessions/{self.sessions[op.page]}/page"
         match op.kind:
             case "observe":
                 path, body = "observe", {"max_nb_actions": observe_cap(op.page)}
@@ -213,18 +225,20 @@ class Ours:
                 path, body = "scrape", {"only_main_content": False, "scrape_links": True}
             case _:
                 path, body = "screenshot", {"type": "jpeg", "quality": 60}
+        self.lean.ready()
         t0 = time.perf_counter()
-        response = self.client.post(f"{base}/{path}", json=body, timeout=60)
+        status, content = self.lean.post(f"{base}/{path}", body)
         ms = (time.perf_counter() - t0) * 1000
-        response.raise_for_status()
+        if status != 200:
+            raise RuntimeError(f"{op.key} through the API: {status} {content[:300]!r}")
         if op.kind == "screenshot":
-            return ms, {"bytes": len(response.content)}
-        data = response.json()
+            return ms, {"bytes": len(content)}
+        data = json.loads(content)
         if op.kind == "observe":
             return ms, {
                 "actions": len(data["space"]["interaction_actions"]),
                 "chars": len(data["space"]["description"]),
-                "response_bytes": len(response.content),
+                "response_bytes": len(content),
             }
         if op.kind == "scrape":
             return ms, {"markdown_chars": len(data["markdown"])}
@@ -266,6 +280,7 @@ class Ours:
         return self.live.call(work)
 
     def close(self) -> None:
+        self.lean.close()
         for session_id in self.sessions.values():
             self.client.delete(f"{self.api}/sessions/{session_id}/stop", timeout=60)
         self.client.close()
@@ -620,7 +635,7 @@ async def measure(
     details: dict[str, dict[str, dict]] = {op.key: {} for op in OPS}
     for round_no in range(warmup + runs):
         for op in OPS:
-            names = variants_for(op, notte.ok, "raw_full" in raws)
+            names = variants_for(op, notte.ok, "raw_full" in raws, raw="raw" in raws)
             shift = round_no % len(names)
             for name in names[shift:] + names[:shift]:
                 await asyncio.sleep(SETTLE)
@@ -645,6 +660,41 @@ async def measure(
         if round_no == warmup - 1 or (round_no + 1) % 10 == 0:
             print(f"  round {round_no + 1}/{warmup + runs}", flush=True)
     return samples, details
+
+
+def overheads(summaries: dict) -> dict[str, float]:
+    """API p50 minus in-process p50, per operation: what HTTP, Django, auth and the channel
+    layer add to the browser work."""
+    return {key: stats["api"]["p50"] - stats["direct"]["p50"] for key, stats in summaries.items()}
+
+
+def print_overheads(by_layer: dict[str, dict | None]) -> None:
+    layers = [name for name, result in by_layer.items() if result]
+    print(
+        "\nAPI overhead: API p50 minus in-process p50, ms (HTTP, Django, auth, channel layer, worker)"
+    )
+    rows = []
+    for op in OPS:
+        row = [op.label]
+        for name in layers:
+            stats = by_layer[name]["summary_ms"][op.key]
+            row += [
+                stats["api"]["p50"],
+                stats["direct"]["p50"],
+                stats["api"]["p50"] - stats["direct"]["p50"],
+            ]
+        rows.append(row)
+    headers = ["operation"]
+    for name in layers:
+        headers += [f"{name}: API", "in-process", "overhead"]
+    common.print_table(headers, rows)
+    for name, result in by_layer.items():
+        if not result:
+            print(f"{name}: not measured")
+        elif result.get("load_average"):
+            print(
+                f"{name}: load average at start {result['load_average']['start']}, at end {result['load_average']['end']}"
+            )
 
 
 def ratios_over(stats: dict, base: str) -> dict:
@@ -672,7 +722,8 @@ def report(
             met = api["p50"] <= op.goal
             goals[op.key] = {"p50_ms": op.goal, "met": met}
             goal_cell = f"<= {op.goal:.0f} {'met' if met else 'MISSED'}"
-        rows.append([op.label, "", "", "", "", "", ""])
+        rows.append([op.label, "", "", "", "", "", "", ""])
+        overhead = api["p50"] - stats["direct"]["p50"]
         for name, label in VARIANTS.items():
             if name not in stats:
                 continue
@@ -689,13 +740,14 @@ def report(
                     s["p50"],
                     s["p95"],
                     goal_cell if name == "api" else "",
+                    overhead if name == "api" else "",
                     "" if name == "api" else ratio,
                     detail,
                 ]
             )
         if "notte" not in stats:
             rows.append(
-                ["  notte", "", "", "", "", "", f"{notte.status}: {notte.reason or ''}"[:70]]
+                ["  notte", "", "", "", "", "", "", f"{notte.status}: {notte.reason or ''}"[:70]]
             )
 
     observe_vs_notte = None
@@ -729,6 +781,7 @@ def report(
             "p50",
             "p95",
             "goal (API p50)",
+            "overhead p50",
             "ours API / this, p50 / p95",
             "result",
         ],
@@ -771,6 +824,8 @@ def report(
         },
         "goals_ms": goals,
         "observe_vs_notte": observe_vs_notte,
+        "api_client": "http.client keep-alive connection (bench/common.py LeanClient)",
+        "overhead_ms": {"in_memory": overheads(summaries)},
         "summary_ms": summaries,
         "ratio_ours_api_over": {key: ratios_over(stats, "api") for key, stats in summaries.items()},
         "ratio_ours_in_process_over": {
@@ -784,8 +839,10 @@ def report(
 async def with_raw(
     ours: Ours, notte: Notte, site, home: Path, args
 ) -> tuple[dict[str, Raw], dict, dict]:
-    raws = {"raw": Raw(), "raw_full": Raw()}
+    raws = {} if args.redis_child else {"raw": Raw(), "raw_full": Raw()}
     try:
+        if args.redis_child:
+            return raws, *await measure(ours, raws, notte, args.runs, args.warmup)
         await raws["raw"].start(site, home=home)
         if notte.ok:
             await raws["raw_full"].start(site, cdp_url=notte.cdp_url)
@@ -814,18 +871,25 @@ def site_with_reference(directory: Path) -> Path:
 def run(args) -> dict:
     from tests.support.site import TestSite
 
-    with tempfile.TemporaryDirectory(prefix="perception-bench-") as scratch, TestSite(site_with_reference(
-        Path(scratch) / "site"
-    )) as site:
-        allow = f"127.0.0.1:{site.port},localhost:{site.port}"  # the egress proxy refuses loopback otherwise
-        tmp = common.bootstrap_django(PERISCOPE_EGRESS_ALLOW=allow)
+    with (
+        tempfile.TemporaryDirectory(prefix="perception-bench-") as scratch,
+        TestSite(site_with_reference(Path(scratch) / "site")) as site,
+    ):
+        # the egress proxy refuses loopback otherwise
+        env = {"PERISCOPE_EGRESS_ALLOW": f"127.0.0.1:{site.port},localhost:{site.port}"}
+        if args.redis_child:
+            env |= {
+                "REDIS_URL": REDIS_URL,
+                "PERISCOPE_CHANNEL_PREFIX": f"bench{uuid.uuid4().hex[:8]}",
+            }
+        tmp = common.bootstrap_django(**env)
         notte = Notte()
         try:
             key = common.create_api_key()
             live = common.start_live_server()
             try:
                 ours = Ours(live, key, site)
-                if args.notte:
+                if args.notte and not args.redis_child:
                     PEER_DIR.mkdir(parents=True, exist_ok=True)
                     notte.start(site, Path(scratch) / "notte-profile")
                     if not notte.ok:
@@ -839,9 +903,62 @@ def run(args) -> dict:
             finally:
                 notte.stop()
                 live.stop()
+            if args.redis_child:
+                return ours_only(samples)
             return report(samples, details, raws, notte, args.runs, args.warmup)
         finally:
             common.cleanup(tmp)
+
+
+def ours_only(samples: dict) -> dict:
+    """The Redis pass's figures: ours through the API and in-process, per operation."""
+    return {
+        "summary_ms": {
+            op.key: {name: common.summary(v) for name, v in samples[op.key].items()} for op in OPS
+        },
+        "samples_ms": samples,
+        "load_average": {"start": common.LOAD_AT_START, "end": os.getloadavg()},
+    }
+
+
+def redis_answers(url: str) -> str | None:
+    """None when Redis answers a ping, else why not."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return str(exc)
+    return None
+
+
+def redis_pass(args) -> dict:
+    """Ours again (API and in-process, no raw, no notte) in a child process whose channel layer
+    is Redis: the web side and the worker talk through it, as separate processes would."""
+    problem = redis_answers(REDIS_URL)
+    if problem:
+        return {"status": "unavailable", "reason": f"{REDIS_URL}: {problem}"}
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        print(
+            f"\nmeasuring ours again on the Redis channel layer ({REDIS_URL}), child process",
+            flush=True,
+        )
+        code = subprocess.call(
+            [
+                sys.executable,
+                __file__,
+                "--redis-child",
+                out.name,
+                "--runs",
+                str(args.runs),
+                "--warmup",
+                str(args.warmup),
+            ],
+            cwd=common.ROOT,
+        )
+        if code:
+            return {"status": "failed", "reason": f"the child exited with {code}"}
+        return {"status": "measured", "url": REDIS_URL, **json.loads(Path(out.name).read_text())}
 
 
 def main() -> None:
@@ -852,6 +969,12 @@ def main() -> None:
         "--no-notte", dest="notte", action="store_false", help="skip the notte peer"
     )
     parser.add_argument(
+        "--no-redis",
+        dest="redis",
+        action="store_false",
+        help="skip the pass on the Redis channel layer",
+    )
+    parser.add_argument(
         "--markdown-runs", type=int, default=200, help="rounds of the scrape-to-markdown part"
     )
     parser.add_argument(
@@ -859,7 +982,11 @@ def main() -> None:
         action="store_true",
         help="only the scrape-to-markdown part (no browser, a few seconds)",
     )
+    parser.add_argument("--redis-child", metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.redis_child:
+        Path(args.redis_child).write_text(json.dumps(run(args)))
+        return
     markdown = markdown_conversion(args.markdown_runs, warmup=20)
     if args.markdown_only:
         common.write_results(
@@ -868,6 +995,22 @@ def main() -> None:
         )
         return
     results = run(args)
+    redis = redis_pass(args) if args.redis else {"status": "skipped", "reason": "--no-redis"}
+    results["overhead_ms"]["redis"] = (
+        overheads(redis["summary_ms"]) if redis["status"] == "measured" else None
+    )
+    results["redis"] = redis
+    print_overheads(
+        {
+            "in-memory": {
+                "summary_ms": results["summary_ms"],
+                "load_average": {"start": common.LOAD_AT_START, "end": os.getloadavg()},
+            },
+            "Redis": redis if redis["status"] == "measured" else None,
+        }
+    )
+    if redis["status"] != "measured":
+        print(f"Redis pass: {redis['status']} ({redis['reason']})")
     results["markdown_conversion"] = markdown
     common.write_results("perception", results)
 

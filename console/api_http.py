@@ -5,16 +5,22 @@ messages, htmx, the current team) has nothing to do for them; in async mode each
 would cost a thread hop per request. /api requests therefore go to their own Django handler
 whose only middleware is `api_guard`, native async. It also makes every answer under /api JSON
 in the API's error shape: unknown routes, wrong methods, a foreign Host, an oversized body.
+The handler's requests make no thread hop of their own either: see console/request_threads.py.
 """
 
+import asyncio
 import json
+from contextlib import closing, suppress
 
-from asgiref.sync import markcoroutinefunction
+from asgiref.sync import ThreadSensitiveContext, markcoroutinefunction
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
-from django.core.handlers.asgi import ASGIHandler
+from django.core.exceptions import DisallowedHost, RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
+from django.urls import set_script_prefix
+
+from . import request_threads
 
 API_PREFIX = "/api/"
 V1_PREFIX = "/api/v1/"
@@ -24,8 +30,13 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-REASONS = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large",
-           500: "Internal server error"}
+REASONS = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    500: "Internal server error",
+}
 
 
 def is_api_path(path: str) -> bool:
@@ -40,7 +51,9 @@ def error_json(path: str, status: int, message: str) -> bytes:
 
 
 def _json_error_response(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    return HttpResponse(error_json(request.path, status, message), status=status, content_type="application/json")
+    return HttpResponse(
+        error_json(request.path, status, message), status=status, content_type="application/json"
+    )
 
 
 def _explain(request: HttpRequest, response: HttpResponse) -> str:
@@ -48,7 +61,9 @@ def _explain(request: HttpRequest, response: HttpResponse) -> str:
         return f"No API route {request.method} {request.path}; the routes are listed at /api/docs"
     if response.status_code == 405:
         allowed = response.get("Allow", "")
-        return f"{request.method} is not allowed on {request.path}" + (f"; use {allowed}" if allowed else "")
+        return f"{request.method} is not allowed on {request.path}" + (
+            f"; use {allowed}" if allowed else ""
+        )
     return REASONS.get(response.status_code, "Request failed")
 
 
@@ -59,17 +74,25 @@ def api_guard(get_response):
         except DisallowedHost:
             host = request.META.get("HTTP_HOST", "")[:100]
             response = _json_error_response(
-                request, 400, f"Host {host!r} is not served here; the operator lists host names in DJANGO_ALLOWED_HOSTS"
+                request,
+                400,
+                f"Host {host!r} is not served here; the operator lists host names in DJANGO_ALLOWED_HOSTS",
             )
         else:
             if settings.SECURE_SSL_REDIRECT and not request.is_secure():
                 # The console redirects; an API client would resend its key over plain http.
                 return _json_error_response(
-                    request, 400, f"This server answers over https: use https://{request.get_host()}{request.path}"
+                    request,
+                    400,
+                    f"This server answers over https: use https://{request.get_host()}{request.path}",
                 )
             response = await get_response(request)
-            if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
-                response = _json_error_response(request, response.status_code, _explain(request, response))
+            if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+                "application/json"
+            ):
+                response = _json_error_response(
+                    request, response.status_code, _explain(request, response)
+                )
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -79,8 +102,15 @@ def api_guard(get_response):
     return middleware
 
 
+class _Answered(Exception):
+    pass
+
+
 class ApiHandler(ASGIHandler):
-    """Django's ASGI handler with `api_guard` as its whole middleware chain."""
+    """Django's ASGI handler with `api_guard` as its whole middleware chain, whose requests make no
+    thread hop of their own: their sync calls run on a borrowed thread, and the request_started
+    and request_finished signals are not sent (console/request_threads.py says why that is safe
+    and does what their receivers would)."""
 
     def load_middleware(self, is_async=False):
         self._view_middleware = []
@@ -88,6 +118,55 @@ class ApiHandler(ASGIHandler):
         self._exception_middleware = []
         handler = convert_exception_to_response(self._get_response_async)
         self._middleware_chain = convert_exception_to_response(api_guard(handler))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"The API handler serves HTTP only, not {scope['type']}")
+        thread = request_threads.lend()
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        finally:
+            request_threads.give_back(thread)
+
+    async def handle(self, scope, receive, send):
+        """Django's own handle() without the two signals, the response released on the loop."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            set_script_prefix(get_script_prefix(scope))
+            request, error_response = self.create_request(scope, body_file)
+            if request is None:
+                await self.send_response(error_response, send)
+                return
+            response = None
+            try:
+                try:
+                    async with asyncio.TaskGroup() as tasks:
+                        tasks.create_task(self.listen_for_disconnect(receive))
+                        response = await self.run_get_response(request)
+                        await self.send_response(response, send)
+                        raise _Answered
+                except* (_Answered, RequestAborted):
+                    pass
+            except BaseExceptionGroup as group:
+                if len(group.exceptions) == 1:
+                    raise group.exceptions[0] from None
+                raise
+            if response is not None:
+                _release(response)
+
+
+def _release(response: HttpResponse) -> None:
+    """HttpResponse.close() less its request_finished signal: close the request's uploaded files
+    and whatever the response holds. API answers hold bytes, so nothing here blocks."""
+    for closer in response._resource_closers:
+        with suppress(Exception):
+            closer()
+    response._resource_closers.clear()
+    response.closed = True
 
 
 class BodyLimit:
@@ -122,8 +201,20 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(scope, send, limit: int) -> None:
-        body = error_json(scope["path"], 413, f"The request body is larger than this server accepts ({limit} bytes)")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = error_json(
+            scope["path"],
+            413,
+            f"The request body is larger than this server accepts ({limit} bytes)",
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

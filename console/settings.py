@@ -192,7 +192,7 @@ CHANNEL_LAYER_PREFIX = env_str("PERISCOPE_CHANNEL_PREFIX", "periscope")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "core.redis_layer.OneTripRedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 500, "expiry": 60},
         }
     }
