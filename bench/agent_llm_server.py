@@ -64,7 +64,11 @@ ANSWERS = {
 TARGET_MARKERS = {
     "email": [r"\bid=email\b", r'id="email"', r'name="email"', r"\bEmail\b"],
     "password": [
-        r"\bid=password\b", r'id="password"', r'name="password"', r'\btype="?password\b', r"\bPassword\b"
+        r"\bid=password\b",
+        r'id="password"',
+        r'name="password"',
+        r'\btype="?password\b',
+        r"\bPassword\b",
     ],
     "sign-in": [r"\bid=sign-in\b", r'id="sign-in"', r"\bSign in\b(?!\s*·)"],
     "qty-2": [r"\bid=qty-2\b", r'id="qty-2"', r'name="qty-2"', r"Quantity for bin 2\b"],
@@ -233,8 +237,14 @@ class Script:
         seen = None
         if move[0] == "done":
             _, seen = read_answer(move[1], text)
-        record = {"agent": agent, "run": run, "task": task, "move": k, "kind": move[0],
-                  "answer_seen_in_prompt": seen}
+        record = {
+            "agent": agent,
+            "run": run,
+            "task": task,
+            "move": k,
+            "kind": move[0],
+            "answer_seen_in_prompt": seen,
+        }
         if move[0] != "done":
             record["element"] = (
                 content.get("action", {}).get("id")
@@ -256,8 +266,11 @@ def completion(body: dict, content: dict) -> dict:
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "call_bench", "type": "function",
-                 "function": {"name": name, "arguments": text}}
+                {
+                    "id": "call_bench",
+                    "type": "function",
+                    "function": {"name": name, "arguments": text},
+                }
             ],
         }
         finish = "tool_calls"
@@ -308,7 +321,9 @@ def serve(log_path: str) -> None:
             script.log.write(json.dumps(record) + "\n")
 
         def do_GET(self):  # some clients list models first
-            payload = json.dumps({"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            payload = json.dumps(
+                {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+            )
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
