@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "personas_app",
     "vaults_app",
+    "agents_app",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,8 @@ DEFAULT_SCOPES = [s.value for s in Scope if s != Scope.VAULTS_REVEAL]
 
 class Team(UUIDModel):
     name = models.CharField(max_length=100, unique=True)
+    # Agents wait for a member's approval before they use a vault card or submit a payment form.
+    agent_approval_required = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,6 +104,10 @@ class AuditAction(models.TextChoices):
     CONTROL_EXPIRED = "session.control_expired"
     CDP_ATTACHED = "session.cdp_attached", "CDP client attached"
     CDP_DETACHED = "session.cdp_detached", "CDP client detached"
+    AGENT_STARTED = "agent.started", "Agent started"
+    AGENT_STOPPED = "agent.stopped", "Agent stopped"
+    AGENT_APPROVED = "agent.approved", "Agent action approved"
+    AGENT_REJECTED = "agent.rejected", "Agent action rejected"
 
 
 class AuditEvent(models.Model):
