@@ -196,6 +196,31 @@ def notte_answer(move, text: str, k: int) -> dict:
     }
 
 
+def read_step(action: dict) -> dict:
+    return {
+        "state": {
+            "previous_goal_status": "success",
+            "previous_goal_eval": "The previous action worked.",
+            "page_summary": "The page of the task.",
+            "relevant_interactions": [],
+            "memory": "The answer is not in the listing.",
+            "next_goal": "Read the page's text.",
+        },
+        "action": action,
+    }
+
+
+# The agents whose listing of a page can leave out its text, and their action to read it.
+READERS = {
+    "periscope": lambda key: read_step(
+        {"type": "scrape", "instructions": f"the {key.replace('_', ' ')}"}
+    ),
+    "notte": lambda key: read_step(
+        {"type": "scrape", "instructions": f"the {key.replace('_', ' ')}"}
+    ),
+}
+
+
 # -- the server -------------------------------------------------------------------------------------
 
 
@@ -203,6 +228,7 @@ class Script:
     def __init__(self, log_path: str):
         self.lock = threading.Lock()
         self.moves: dict[str, int] = {}  # run -> requests answered so far
+        self.reads: set[str] = set()  # runs that were told to read the page
         self.log = open(log_path, "a", buffering=1)  # noqa: SIM115  (open for the server's life)
 
     def next_move(self, run: str, task: str) -> tuple[int, tuple]:
@@ -224,6 +250,17 @@ class Script:
             raise ValueError("no [bench run ...] tag in the messages")
         run, task = tag.group(1), tag.group(2)
         k, move = self.next_move(run, task)
+        if move[0] == "done" and agent in READERS and not read_answer(move[1], text)[1]:
+            with self.lock:
+                first_look = run not in self.reads
+                self.reads.add(run)
+                if first_look:
+                    self.moves[run] -= 1  # the answer comes on the next request
+            if first_look:
+                # The value is not in this agent's listing of the page: a model would read the
+                # page first, once, with the agent's own action for that.
+                record = {"agent": agent, "run": run, "task": task, "move": k, "kind": "read"}
+                return READERS[agent](move[1]), record
         schema = None
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema":

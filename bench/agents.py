@@ -27,6 +27,7 @@ Prompt tokens: the requests the server received, counted afterwards with tiktoke
 
 Run: .venv/bin/python bench/agents.py [--rounds 10] [--warmup 1] [--concurrent 20]
                                       [--concurrent-batches 2] [--no-peers] [--peers browser-use,notte]
+                                      [--profile ROUNDS [--cprofile]] [--llm-log FILE]
 """
 
 import argparse
@@ -249,6 +250,54 @@ def measure(runners: dict, site, rounds: int, warmup: int) -> list[dict]:
                 time.sleep(0.2)
         print(f"  round {round_no + 1}/{warmup + rounds}", flush=True)
     return results
+
+
+def profile_periscope(periscope: Periscope, live, site, rounds: int, cprofile: bool) -> dict:
+    """Extra Periscope runs with the step's parts timed (bench/agent_profile.py), after the
+    measured ones; with cprofile, the worker loop's thread also runs under cProfile."""
+    from bench.agent_profile import CATEGORIES, DETAILS, StepProfile
+
+    profile = StepProfile()
+    profile.install()
+    steps = []
+    try:
+        if cprofile:
+            profile.start_cprofile(live)
+        for round_no in range(rounds):
+            for task in TASKS:
+                run_id = f"periscope-p{round_no}-{task}"
+                result = periscope.run(tagged(task, run_id), site.page(TASKS[task]["page"]))
+                steps.extend(result["steps"])
+        if cprofile:
+            profile.stop_cprofile(live)
+    finally:
+        profile.uninstall()
+    parts = profile.breakdown()
+    loop_total = sum(s["own_loop_ms"] for s in steps)
+    print(
+        f"\nWhere Periscope's step time goes ({rounds} more rounds of the three tasks: "
+        f"{len(steps)} model steps, {loop_total:,.0f} ms of step-LLM time in all; each part "
+        "timed by a wrapper; execute also counts each run's first goto, made before the loop)"
+    )
+    rows = []
+    for category in (*CATEGORIES, *DETAILS):
+        part = parts.get(category)
+        if part:
+            rows.append(
+                [category, part["n"], part["p50"], part["p95"], part["mean"], part["total"]]
+            )
+    common.print_table(["part", "calls", "p50 ms", "p95 ms", "mean ms", "total ms"], rows)
+    top = profile.top_functions() if cprofile else ""
+    if top:
+        print("\ncProfile of the worker loop's thread (cumulative, then own time):")
+        print("\n".join(top.splitlines()[:140]))
+    return {
+        "rounds": rounds,
+        "steps": len(steps),
+        "loop_ms_total": loop_total,
+        "parts_ms": parts,
+        "cprofile": top,
+    }
 
 
 def concurrency(periscope: Periscope, site, n: int, batches: int) -> dict:
@@ -640,7 +689,9 @@ def run(args) -> dict:
     wanted = [p for p in args.peers.split(",") if p] if args.peers_enabled else []
     with tempfile.TemporaryDirectory(prefix="agents-bench-") as scratch, TestSite() as site:
         scratch = Path(scratch)
-        llm = LlmServer(scratch / "llm.jsonl")
+        log = Path(args.llm_log) if args.llm_log else scratch / "llm.jsonl"
+        log.unlink(missing_ok=True)
+        llm = LlmServer(log)
         peers: dict[str, Peer] = {}
         try:
             allow = f"127.0.0.1:{site.port},localhost:{site.port}"  # the egress proxy refuses loopback otherwise
@@ -678,6 +729,11 @@ def run(args) -> dict:
                     results = measure(runners, site, args.rounds, args.warmup)
                     for peer in list(peers.values()):
                         peer.stop()  # their browsers must not share the machine with the next part
+                    profiled = (
+                        profile_periscope(periscope, live, site, args.profile, args.cprofile)
+                        if args.profile and "periscope" in runners
+                        else None
+                    )
                     concurrent = (
                         concurrency(periscope, site, args.concurrent, args.concurrent_batches)
                         if args.concurrent and "periscope" in runners
@@ -706,6 +762,7 @@ def run(args) -> dict:
         everything = results + (concurrent["runs"] if concurrent else [])
         attach_llm(everything, records, tokens)
         data = report(results, concurrent, records, tokens, peers, tokenizer, args)
+        data["profile"] = profiled
         return {"benchmark": "agents", **common.environment(peers["browser-use"].browser), **data}
 
 
@@ -719,6 +776,19 @@ def main() -> None:
     parser.add_argument("--concurrent-batches", type=int, default=2)
     parser.add_argument("--peers", default="browser-use,notte")
     parser.add_argument("--no-peers", dest="peers_enabled", action="store_false")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="after measuring, ROUNDS more Periscope rounds with each part of a step timed",
+    )
+    parser.add_argument(
+        "--cprofile", action="store_true", help="with --profile: cProfile the worker loop"
+    )
+    parser.add_argument(
+        "--llm-log", help="keep the LLM server's log (every request, JSON lines) here"
+    )
     args = parser.parse_args()
     results = run(args)
     common.write_results("agents", results)
