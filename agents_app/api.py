@@ -31,15 +31,22 @@ async def agent_start(request: HttpRequest, body: AgentStartRequest):
     team = request.auth.team
     session = (
         await session_selectors.asession_get_for_team(team=team, session_id=body.session_id)
-        if body.session_id else None
+        if body.session_id
+        else None
     )
-    run = await services.agent_start(team=team, session_or_none=session, options=body, api_key=request.auth)
+    run = await services.agent_start(
+        team=team, session_or_none=session, options=body, api_key=request.auth
+    )
     return AgentResponse.from_run(run)
 
 
 async def _list(request: HttpRequest, query: AgentListQuery):
     runs = await selectors.aagent_page_for_team(
-        team=request.auth.team, only_active=query.only_active, page=query.page, page_size=query.page_size)
+        team=request.auth.team,
+        only_active=query.only_active,
+        page=query.page,
+        page_size=query.page_size,
+    )
     return [AgentResponse.from_run(run) for run in runs]
 
 
@@ -71,13 +78,22 @@ async def agent_stop(request: HttpRequest, agent_id: str, query: Query[AgentStop
     return await _status(run)
 
 
-@router.get("/{agent_id}/workflow/code", response=AgentFunctionCodeResponse, operation_id="agentWorkflowCode")
+@router.get(
+    "/{agent_id}/workflow/code",
+    response=AgentFunctionCodeResponse,
+    operation_id="agentWorkflowCode",
+)
 async def agent_workflow_code(request: HttpRequest, agent_id: str, query: Query[AgentCodeQuery]):
     run = await selectors.aagent_get_for_team(team=request.auth.team, agent_id=agent_id)
     steps = await sync_to_async(selectors.agent_steps)(run=run)
     exported = [
-        export.ExportStep(action=s.action, target=s.target, url_before=s.url_before, url_after=s.url_after,
-                          success=s.success)
+        export.ExportStep(
+            action=s.action,
+            target=s.target,
+            url_before=s.url_before,
+            url_after=s.url_after,
+            success=s.success,
+        )
         for s in steps
     ]
     return export.workflow_code(exported, start_url=run.url or None, as_workflow=query.as_workflow)

@@ -21,7 +21,9 @@ _SUBMITTING_KEYS = {"enter", "numpadenter"}
 
 def page_has_card_fields(observation: dict[str, Any]) -> bool:
     for action in observation.get("space", {}).get("interaction_actions", []):
-        if str(action.get("id", "")).startswith("I") and _CARD_INPUT.search(action.get("description", "")):
+        if str(action.get("id", "")).startswith("I") and _CARD_INPUT.search(
+            action.get("description", "")
+        ):
             return True
     return False
 

@@ -22,7 +22,7 @@ from teams_app.auth import authenticate
 from teams_app.models import Scope
 
 from . import selectors
-from .schemas import AgentStatusResponse, step_wire
+from .schemas import AgentStatusResponse, on_the_wire, step_wire
 
 CLOSE_NORMAL = 1000
 
@@ -48,7 +48,9 @@ class AgentLogsConsumer(AsyncWebsocketConsumer):
         self.team = key.team
         self.agent_id = self.scope["url_route"]["kwargs"]["agent_id"]
         try:
-            run = await database_sync_to_async(selectors.agent_get_for_team)(team=self.team, agent_id=self.agent_id)
+            run = await database_sync_to_async(selectors.agent_get_for_team)(
+                team=self.team, agent_id=self.agent_id
+            )
         except NotFound:
             return await self.close(code=CLOSE_NORMAL)
         self.group = session_group(str(run.session_id))
@@ -63,10 +65,12 @@ class AgentLogsConsumer(AsyncWebsocketConsumer):
         """Send what is recorded past what was sent; end once the run is closed."""
         if self.done:
             return
-        run, steps = await database_sync_to_async(_backlog)(team=self.team, agent_id=self.agent_id,
-                                                            after_index=self.sent)
+        run, steps = await database_sync_to_async(_backlog)(
+            team=self.team, agent_id=self.agent_id, after_index=self.sent
+        )
         for step in steps:
-            await self.send(text_data=json.dumps(step_wire(step)))
+            if on_the_wire(step):
+                await self.send(text_data=json.dumps(step_wire(step)))
             self.sent = step.index
         if not run.is_open:
             self.done = True
@@ -80,10 +84,19 @@ class AgentLogsConsumer(AsyncWebsocketConsumer):
         if event.get("agent_id") != self.agent_id:
             return
         if event["type"] == "agent.step" and event["index"] == self.sent + 1:
-            await self.send(text_data=json.dumps({
-                "state": event["state"], "action": event["action"],
-                "started_at": event["started_at"], "ended_at": event["ended_at"]}))
+            if event["success"] or event["action"].get("type") != "completion":
+                await self.send(
+                    text_data=json.dumps(
+                        {
+                            "state": event["state"],
+                            "action": event["action"],
+                            "started_at": event["started_at"],
+                            "ended_at": event["ended_at"],
+                        }
+                    )
+                )
             self.sent = event["index"]
         elif event["type"] in ("agent.step", "agent.status") and (
-                event["type"] == "agent.step" or event["status"] == "closed"):
+            event["type"] == "agent.step" or event["status"] == "closed"
+        ):
             await self._catch_up()

@@ -49,17 +49,33 @@ def step_event(step: AgentStep, session_id: str) -> AgentStepEvent:
         else None
     )
     return AgentStepEvent(
-        type="agent.step", agent_id=str(step.run_id), index=step.index, state=step.state, action=step.action,
-        success=step.success, message=step.message, url_after=step.url_after, prompt_tokens=step.prompt_tokens,
-        completion_tokens=step.completion_tokens, llm_ms=round(step.llm_ms, 1), loop_ms=round(step.loop_ms, 1),
-        screenshot_url=screenshot, started_at=step.started_at.isoformat(), ended_at=step.ended_at.isoformat(),
+        type="agent.step",
+        agent_id=str(step.run_id),
+        index=step.index,
+        state=step.state,
+        action=step.action,
+        success=step.success,
+        message=step.message,
+        url_after=step.url_after,
+        prompt_tokens=step.prompt_tokens,
+        completion_tokens=step.completion_tokens,
+        llm_ms=round(step.llm_ms, 1),
+        loop_ms=round(step.loop_ms, 1),
+        screenshot_url=screenshot,
+        started_at=step.started_at.isoformat(),
+        ended_at=step.ended_at.isoformat(),
     )
 
 
 def status_event(run: AgentRun) -> AgentStatusEvent:
     return AgentStatusEvent(
-        type="agent.status", agent_id=str(run.id), state=run.state, status=run.status,
-        stop_reason=run.stop_reason, success=run.success, answer=run.answer,
+        type="agent.status",
+        agent_id=str(run.id),
+        state=run.state,
+        status=run.status,
+        stop_reason=run.stop_reason,
+        success=run.success,
+        answer=run.answer,
         pending_approval=run.pending_approval,
     )
 

@@ -36,8 +36,11 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25  # how often a waiting loop looks at the control lease and the run's row
 MAX_ACTIONS = 150
 INITIAL_STATE = {
-    "previous_goal_status": "success", "previous_goal_eval": "Nothing performed yet",
-    "page_summary": "No page summary yet", "relevant_interactions": [], "memory": "No memory yet",
+    "previous_goal_status": "success",
+    "previous_goal_eval": "Nothing performed yet",
+    "page_summary": "No page summary yet",
+    "relevant_interactions": [],
+    "memory": "No memory yet",
     "next_goal": "Start working on the task",
 }
 
@@ -53,8 +56,9 @@ def _now() -> datetime:
 
 def action_dict(action) -> dict[str, Any]:
     """The action as the model set it, without the fields only the API's clients send."""
-    return action.model_dump(mode="json", exclude_unset=True, exclude={"category", "description"}) | {
-        "type": action.type}
+    return action.model_dump(
+        mode="json", exclude_unset=True, exclude={"category", "description"}
+    ) | {"type": action.type}
 
 
 def check_answer(answer: str, schema: dict[str, Any] | None) -> tuple[str | None, Any]:
@@ -65,10 +69,15 @@ def check_answer(answer: str, schema: dict[str, Any] | None) -> tuple[str | None
         data = json.loads(answer)
     except json.JSONDecodeError:
         return "the answer must be a JSON document matching response_format", None
-    error = jsonschema.exceptions.best_match(jsonschema.validators.validator_for(schema)(schema).iter_errors(data))
+    error = jsonschema.exceptions.best_match(
+        jsonschema.validators.validator_for(schema)(schema).iter_errors(data)
+    )
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
-        return f"the answer does not match response_format{f' at {where}' if where else ''}: {error.message}", None
+        return (
+            f"the answer does not match response_format{f' at {where}' if where else ''}: {error.message}",
+            None,
+        )
     return None, data
 
 
@@ -103,7 +112,9 @@ class AgentLoop:
             raise
         except Exception as exc:
             log.exception("agent %s failed", self.agent_id)
-            await db(services.agent_finish)(agent_id=self.agent_id, stop_reason=f"the agent failed: {exc}")
+            await db(services.agent_finish)(
+                agent_id=self.agent_id, stop_reason=f"the agent failed: {exc}"
+            )
         finally:
             if self.client is not None:
                 await self.client.close()
@@ -127,13 +138,23 @@ class AgentLoop:
             self.waited_ms = 0.0
             observation = await self.handle.observe(max_nb_actions=MAX_ACTIONS)
             model_steps += 1
-            messages = build_messages(ctx, observation=observation, history=self.history, step=model_steps,
-                                      max_steps=run.max_steps, use_vision=run.use_vision, notes=self.notes)
+            messages = build_messages(
+                ctx,
+                observation=observation,
+                history=self.history,
+                step=model_steps,
+                max_steps=run.max_steps,
+                use_vision=run.use_vision,
+                notes=self.notes,
+            )
             answer = await self._ask(messages)
             self.notes = []
             if answer.completion is None:
-                await db(services.agent_tokens_add)(agent_id=self.agent_id, prompt_tokens=answer.prompt_tokens,
-                                                    completion_tokens=answer.completion_tokens)
+                await db(services.agent_tokens_add)(
+                    agent_id=self.agent_id,
+                    prompt_tokens=answer.prompt_tokens,
+                    completion_tokens=answer.completion_tokens,
+                )
                 self.notes.append(f"your previous answer could not be used: {answer.error}")
                 await self._failed(answer.error, limit)
                 continue
@@ -143,21 +164,42 @@ class AgentLoop:
             if kind == "completion":
                 problem, structured = check_answer(action["answer"], run.response_format)
                 if problem:
-                    await self._record(state, action, self._outcome(False, problem), started, t0, answer)
+                    await self._record(
+                        state, action, self._outcome(False, problem), started, t0, answer
+                    )
                     await self._failed(problem, limit)
                     continue
-                await self._record(state, action, self._outcome(True, "the agent gave its answer"), started, t0,
-                                   answer)
+                await self._record(
+                    state,
+                    action,
+                    self._outcome(True, "the agent gave its answer"),
+                    started,
+                    t0,
+                    answer,
+                )
                 await db(services.agent_finish)(
-                    agent_id=self.agent_id, success=bool(action["success"]), answer=action["answer"],
+                    agent_id=self.agent_id,
+                    success=bool(action["success"]),
+                    answer=action["answer"],
                     structured_answer=structured,
-                    stop_reason="completed" if action["success"] else "completed: the agent could not do the task")
+                    stop_reason="completed"
+                    if action["success"]
+                    else "completed: the agent could not do the task",
+                )
                 return
             if kind == "help":
-                await self._record(state, action, self._outcome(True, f"asked for a person: {action['reason']}"),
-                                   started, t0, answer)
+                await self._record(
+                    state,
+                    action,
+                    self._outcome(True, f"asked for a person: {action['reason']}"),
+                    started,
+                    t0,
+                    answer,
+                )
                 await self._wait_for_person()
-                self.notes.append("a person helped on the page after you asked; check where things stand")
+                self.notes.append(
+                    "a person helped on the page after you asked; check where things stand"
+                )
                 continue
             reason = approval.approval_reason(action, observation)
             if reason and await db(_approval_required)(run_id=self.agent_id):
@@ -167,7 +209,9 @@ class AgentLoop:
                 # they may have changed. Wait, then decide again on a fresh listing.
                 model_steps -= 1
                 await self._add_tokens(answer)
-                self.notes.append("a person used the page meanwhile; decide again from the listing below")
+                self.notes.append(
+                    "a person used the page meanwhile; decide again from the listing below"
+                )
                 continue
             result = await self.handle.execute(action)
             await self._record(state, action, result, started, t0, answer)
@@ -175,8 +219,11 @@ class AgentLoop:
                 self.failures = 0
             else:
                 await self._failed(result["message"], limit)
-        await db(services.agent_finish)(agent_id=self.agent_id, success=False,
-                                        stop_reason=f"max_steps reached ({run.max_steps}) without an answer")
+        await db(services.agent_finish)(
+            agent_id=self.agent_id,
+            success=False,
+            stop_reason=f"max_steps reached ({run.max_steps}) without an answer",
+        )
 
     async def _ask(self, messages: list[dict[str, Any]]) -> ModelAnswer:
         """The model's answer, unless the run is stopped meanwhile."""
@@ -196,8 +243,10 @@ class AgentLoop:
         self.failures += 1
         if self.failures >= limit:
             await db(services.agent_finish)(
-                agent_id=self.agent_id, success=False,
-                stop_reason=f"stopped after {self.failures} failed steps in a row; the last: {why}")
+                agent_id=self.agent_id,
+                success=False,
+                stop_reason=f"stopped after {self.failures} failed steps in a row; the last: {why}",
+            )
             raise Stopped
 
     def _outcome(self, success: bool, message: str) -> dict[str, Any]:
@@ -205,24 +254,52 @@ class AgentLoop:
         return {"success": success, "message": message, "started_at": now, "ended_at": now}
 
     async def _add_tokens(self, answer: ModelAnswer) -> None:
-        await db(services.agent_tokens_add)(agent_id=self.agent_id, prompt_tokens=answer.prompt_tokens,
-                                            completion_tokens=answer.completion_tokens)
+        await db(services.agent_tokens_add)(
+            agent_id=self.agent_id,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+        )
 
-    async def _record(self, state: dict[str, Any], action: dict[str, Any], result: dict[str, Any],
-                      started: datetime, t0: float, answer: ModelAnswer) -> None:
+    async def _record(
+        self,
+        state: dict[str, Any],
+        action: dict[str, Any],
+        result: dict[str, Any],
+        started: datetime,
+        t0: float,
+        answer: ModelAnswer,
+    ) -> None:
         self.index += 1
         total_ms = (time.perf_counter() - t0) * 1000
         url_after = result.get("url_after", "")
         await db(services.agent_step_record)(
-            agent_id=self.agent_id, session_id=self.handle.session_id, index=self.index, state=state, action=action,
-            success=bool(result["success"]), message=result.get("message", ""),
-            url_before=result.get("url_before", ""), url_after=url_after, target=result.get("target"),
-            session_step_index=result.get("session_step_index"), prompt_tokens=answer.prompt_tokens,
-            completion_tokens=answer.completion_tokens, llm_ms=answer.llm_ms,
-            loop_ms=max(total_ms - answer.llm_ms - self.waited_ms, 0.0), started_at=started, ended_at=_now(),
+            agent_id=self.agent_id,
+            session_id=self.handle.session_id,
+            index=self.index,
+            state=state,
+            action=action,
+            success=bool(result["success"]),
+            message=result.get("message", ""),
+            url_before=result.get("url_before", ""),
+            url_after=url_after,
+            target=result.get("target"),
+            session_step_index=result.get("session_step_index"),
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            llm_ms=answer.llm_ms,
+            loop_ms=max(total_ms - answer.llm_ms - self.waited_ms, 0.0),
+            started_at=started,
+            ended_at=_now(),
         )
-        self.history.append(StepMemory(index=self.index, state=state, action=action,
-                                       success=bool(result["success"]), message=result.get("message", "")))
+        self.history.append(
+            StepMemory(
+                index=self.index,
+                state=state,
+                action=action,
+                success=bool(result["success"]),
+                message=result.get("message", ""),
+            )
+        )
 
     # -- waiting for people ----------------------------------------------------------------------
 
@@ -235,12 +312,22 @@ class AgentLoop:
 
     async def _check_open(self) -> tuple[str, dict[str, Any] | None]:
         row = await db(services.agent_state_of)(agent_id=self.agent_id)
-        if self.stopped.is_set() or not self.handle.is_open or row is None or row[0] == AgentState.CLOSED:
+        if (
+            self.stopped.is_set()
+            or not self.handle.is_open
+            or row is None
+            or row[0] == AgentState.CLOSED
+        ):
             raise Stopped
         return row
 
     async def _set_state(self, state: str, pending: dict[str, Any] | None = None) -> None:
-        if await db(services.agent_set_state)(agent_id=self.agent_id, state=state, pending_approval=pending) is None:
+        if (
+            await db(services.agent_set_state)(
+                agent_id=self.agent_id, state=state, pending_approval=pending
+            )
+            is None
+        ):
             raise Stopped
 
     async def _between_steps(self) -> None:
@@ -252,7 +339,9 @@ class AgentLoop:
             while self.handle.control_holder:
                 await self._sleep()
             await self._set_state(AgentState.RUNNING)
-            self.notes.append("a person used the page while you were paused; check where things stand")
+            self.notes.append(
+                "a person used the page while you were paused; check where things stand"
+            )
             self.waited_ms += (time.perf_counter() - waited) * 1000
 
     async def _wait_for_person(self) -> None:
@@ -268,11 +357,18 @@ class AgentLoop:
             await self._sleep()
         await self._set_state(AgentState.RUNNING)
 
-    async def _wait_for_approval(self, action: dict[str, Any], reason: str, observation: dict[str, Any]) -> None:
+    async def _wait_for_approval(
+        self, action: dict[str, Any], reason: str, observation: dict[str, Any]
+    ) -> None:
         """Until a member approves (returns) or rejects (the run is closed: Stopped)."""
         waited = time.perf_counter()
-        pending = {"id": uuid.uuid4().hex, "action": action, "reason": reason,
-                   "url": (observation.get("metadata") or {}).get("url", ""), "step": self.index + 1}
+        pending = {
+            "id": uuid.uuid4().hex,
+            "action": action,
+            "reason": reason,
+            "url": (observation.get("metadata") or {}).get("url", ""),
+            "step": self.index + 1,
+        }
         await self._set_state(AgentState.NEEDS_APPROVAL, pending)
         while True:
             await self._sleep()

@@ -89,8 +89,10 @@ class ModelClient:
         self.mode = settings.LLM_STRUCTURED_OUTPUT
         self.timeout = float(settings.LLM_TIMEOUT_SECONDS)
         self._client = AsyncOpenAI(
-            base_url=settings.LLM_BASE_URL, api_key=settings.LLM_API_KEY or "not-needed",
-            timeout=self.timeout, max_retries=0,
+            base_url=settings.LLM_BASE_URL,
+            api_key=settings.LLM_API_KEY or "not-needed",
+            timeout=self.timeout,
+            max_retries=0,
         )
 
     async def close(self) -> None:
@@ -117,28 +119,49 @@ class ModelClient:
                     break
                 messages += [
                     {"role": "assistant", "content": raw[:4000]},
-                    {"role": "user", "content": (
-                        f"That answer is invalid: {problem}. Answer again with exactly one JSON object "
-                        'of the form {"state": {...}, "action": {...}} as described, and nothing else.')},
+                    {
+                        "role": "user",
+                        "content": (
+                            f"That answer is invalid: {problem}. Answer again with exactly one JSON object "
+                            'of the form {"state": {...}, "action": {...}} as described, and nothing else.'
+                        ),
+                    },
                 ]
         return answer
 
     async def _call(self, messages: list[dict[str, Any]], answer: ModelAnswer) -> str:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         if self.mode == "tools":
-            kwargs["tools"] = [{"type": "function", "function": {
-                "name": TOOL_NAME, "description": "Report the state and take the next action", "parameters": _schema()}}]
+            kwargs["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": TOOL_NAME,
+                        "description": "Report the state and take the next action",
+                        "parameters": _schema(),
+                    },
+                }
+            ]
             kwargs["tool_choice"] = {"type": "function", "function": {"name": TOOL_NAME}}
         else:
-            kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": TOOL_NAME, "schema": _schema()}}
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": TOOL_NAME, "schema": _schema()},
+            }
         started = time.perf_counter()
         answer.calls += 1
         try:
-            response = await asyncio.wait_for(self._client.chat.completions.create(**kwargs), self.timeout)
+            response = await asyncio.wait_for(
+                self._client.chat.completions.create(**kwargs), self.timeout
+            )
         except TimeoutError:
-            raise ModelFailed(f"the model did not answer within {self.timeout:g} s (LLM_TIMEOUT_SECONDS)") from None
+            raise ModelFailed(
+                f"the model did not answer within {self.timeout:g} s (LLM_TIMEOUT_SECONDS)"
+            ) from None
         except Exception as exc:
-            raise ModelFailed(f"the model at {settings.LLM_BASE_URL} failed: {_short(exc)}") from None
+            raise ModelFailed(
+                f"the model at {settings.LLM_BASE_URL} failed: {_short(exc)}"
+            ) from None
         finally:
             answer.llm_ms += (time.perf_counter() - started) * 1000
         if response.usage is not None:

@@ -81,33 +81,54 @@ def vault_lines(ctx: PromptContext) -> list[str]:
         parts = [f'{name} "{_placeholder_for(VaultField(name))}"' for name in site["fields"]]
         lines.append(f"- login for {site['url']}: " + ", ".join(parts))
     if ctx.vault_has_card:
-        card = [VaultField.CARD_HOLDER, VaultField.CARD_NUMBER, VaultField.CARD_EXPIRATION, VaultField.CARD_CVV]
-        lines.append("- payment card: " + ", ".join(f'{f.value} "{_placeholder_for(f)}"' for f in card))
+        card = [
+            VaultField.CARD_HOLDER,
+            VaultField.CARD_NUMBER,
+            VaultField.CARD_EXPIRATION,
+            VaultField.CARD_CVV,
+        ]
+        lines.append(
+            "- payment card: " + ", ".join(f'{f.value} "{_placeholder_for(f)}"' for f in card)
+        )
     return lines
 
 
 def build_messages(
-    ctx: PromptContext, *, observation: dict[str, Any], history: list[StepMemory], step: int, max_steps: int,
-    use_vision: bool, notes: list[str],
+    ctx: PromptContext,
+    *,
+    observation: dict[str, Any],
+    history: list[StepMemory],
+    step: int,
+    max_steps: int,
+    use_vision: bool,
+    notes: list[str],
 ) -> list[dict[str, Any]]:
     parts = [f"Task: {ctx.task}"]
     if ctx.response_format:
-        parts.append("The completion answer must be a JSON document (as a string) matching this JSON schema: "
-                     + json.dumps(ctx.response_format, separators=(",", ":")))
+        parts.append(
+            "The completion answer must be a JSON document (as a string) matching this JSON schema: "
+            + json.dumps(ctx.response_format, separators=(",", ":"))
+        )
     if lines := vault_lines(ctx):
-        parts.append("Vault (use these placeholders as fill values; they stand for the real values):\n"
-                     + "\n".join(lines))
+        parts.append(
+            "Vault (use these placeholders as fill values; they stand for the real values):\n"
+            + "\n".join(lines)
+        )
     if ctx.persona:
-        parts.append("You act as this persona (use it for sign-ups and forms): "
-                     + ", ".join(f"{k} {v}" for k, v in ctx.persona.items() if v))
+        parts.append(
+            "You act as this persona (use it for sign-ups and forms): "
+            + ", ".join(f"{k} {v}" for k, v in ctx.persona.items() if v)
+        )
     if history:
         recent = history[-HISTORY_STEPS:]
         rows = []
         for item in recent:
             outcome = "ok" if item.success else "failed"
             message = _neutralise(item.message[:300])
-            rows.append(f"{item.index}. goal: {item.state.get('next_goal', '')[:300]} | action: "
-                        f"{json.dumps(item.action, separators=(',', ':'))[:300]} | {outcome}: {message}")
+            rows.append(
+                f"{item.index}. goal: {item.state.get('next_goal', '')[:300]} | action: "
+                f"{json.dumps(item.action, separators=(',', ':'))[:300]} | {outcome}: {message}"
+            )
         parts.append("Previous steps (results may quote the page):\n" + "\n".join(rows))
         parts.append(f"Your memory: {recent[-1].state.get('memory', '')}")
     for note in notes:
@@ -116,17 +137,27 @@ def build_messages(
     tabs = metadata.get("tabs") or []
     description = observation.get("space", {}).get("description", "")
     if len(description) > MAX_PAGE_CHARS:
-        description = description[:MAX_PAGE_CHARS] + "\n(... the rest of the page is cut; scroll or scrape to read it)"
+        description = (
+            description[:MAX_PAGE_CHARS]
+            + "\n(... the rest of the page is cut; scroll or scrape to read it)"
+        )
     page = [f"URL: {metadata.get('url', '')}", f"Title: {metadata.get('title', '')}"]
     if len(tabs) > 1:
-        page.append("Tabs: " + "; ".join(f"{i}: {t.get('title', '')} {t.get('url', '')}" for i, t in enumerate(tabs)))
+        page.append(
+            "Tabs: "
+            + "; ".join(f"{i}: {t.get('title', '')} {t.get('url', '')}" for i, t in enumerate(tabs))
+        )
     page.append(description or "(no interactive elements)")
-    parts.append(f"Current page:\n<{UNTRUSTED}>\n" + _neutralise("\n".join(page)) + f"\n</{UNTRUSTED}>")
+    parts.append(
+        f"Current page:\n<{UNTRUSTED}>\n" + _neutralise("\n".join(page)) + f"\n</{UNTRUSTED}>"
+    )
     parts.append(f"Step {step} of at most {max_steps}. Answer with the JSON object only.")
     text = "\n\n".join(parts)
     user: Any = text
     screenshot = (observation.get("screenshot") or {}).get("raw")
     if use_vision and screenshot:
-        user = [{"type": "text", "text": text},
-                {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{screenshot}"}}]
+        user = [
+            {"type": "text", "text": text},
+            {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{screenshot}"}},
+        ]
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -101,9 +101,23 @@ class AgentStepState(BaseModel):
 # The API's action model, less what an agent has no business doing on its own: running script in
 # the page (a page could talk it into reading a field back) and uploading files from the server.
 AgentAction = Annotated[
-    ClickAction | FillAction | CheckAction | SelectDropdownOptionAction | DownloadFileAction | GotoAction
-    | TabOrHistoryAction | SwitchTabAction | WaitAction | PressKeyAction | ScrollAction | CaptchaSolveAction
-    | FormFillAction | HelpAction | CompletionAction | ScrapeAction | ReadMessagesAction,
+    ClickAction
+    | FillAction
+    | CheckAction
+    | SelectDropdownOptionAction
+    | DownloadFileAction
+    | GotoAction
+    | TabOrHistoryAction
+    | SwitchTabAction
+    | WaitAction
+    | PressKeyAction
+    | ScrollAction
+    | CaptchaSolveAction
+    | FormFillAction
+    | HelpAction
+    | CompletionAction
+    | ScrapeAction
+    | ReadMessagesAction,
     Field(discriminator="type"),
 ]
 
@@ -187,6 +201,13 @@ class AgentStatusResponse(AgentResponse):
 class AgentFunctionCodeResponse(Schema):
     python_script: str
     json_actions: list[dict[str, Any]]
+
+
+def on_the_wire(step: AgentStep) -> bool:
+    """Whether a step is shown to API clients. A completion the server refused (its answer did
+    not match response_format, so the run went on) is not: the SDK takes any completion step for
+    the end of the run."""
+    return step.success or step.action.get("type") != "completion"
 
 
 def step_wire(step: AgentStep) -> dict[str, Any]:

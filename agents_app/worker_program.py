@@ -14,11 +14,15 @@ _running: dict[str, AgentLoop] = {}
 async def start(handle: programs.SessionHandle, message: dict[str, Any]) -> dict[str, Any]:
     agent_id = message["agent_id"]
     if message.get("vault_id") or message.get("persona_id"):
-        handle.attach(vault_id=message.get("vault_id") or "", persona_id=message.get("persona_id") or "")
+        handle.attach(
+            vault_id=message.get("vault_id") or "", persona_id=message.get("persona_id") or ""
+        )
     loop = AgentLoop(handle, agent_id)
     _running[agent_id] = loop
     task = handle.spawn(loop.run())
-    task.add_done_callback(lambda _t: _running.pop(agent_id, None) if _running.get(agent_id) is loop else None)
+    task.add_done_callback(
+        lambda _t: _running.pop(agent_id, None) if _running.get(agent_id) is loop else None
+    )
     return {"started": True}
 
 

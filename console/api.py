@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from agents_app import api as agents_api
 from core.errors import PeriscopeError
 from personas_app import api as personas_api
 from personas_app import api_sms as personas_api_sms
@@ -43,6 +44,7 @@ api.add_router("", scraping.router)
 api.add_router("/personas", personas_api_sms.router)
 api.add_router("/personas", personas_api.router)
 api.add_router("/vaults", vaults_api.router)
+api.add_router("/agents", agents_api.router)
 
 api_v1 = NinjaAPI(title="Periscope browser sessions (v1)", version="1", urls_namespace="api_v1",
                   renderer=FastJSONRenderer(), parser=FastJSONParser())

@@ -10,6 +10,7 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import re_path
 
+from agents_app.routing import token_websocket_urlpatterns as agent_token_websockets
 from sessions_app.routing import console_websocket_urlpatterns, token_websocket_urlpatterns
 
 
@@ -22,7 +23,7 @@ async def no_route(scope, receive, send):
 console_websockets = AllowedHostsOriginValidator(
     AuthMiddlewareStack(URLRouter([*console_websocket_urlpatterns, re_path(r"", no_route)]))
 )
-token_websockets = URLRouter([*token_websocket_urlpatterns, re_path(r"", no_route)])
+token_websockets = URLRouter([*token_websocket_urlpatterns, *agent_token_websockets, re_path(r"", no_route)])
 
 
 async def websocket_app(scope, receive, send):

@@ -308,6 +308,33 @@ LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_API_KEY = env_optional_secret("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 30, minimum=1)
+# How agents ask for their structured answer: "json_schema" (response_format with a JSON schema,
+# which OpenAI, vLLM, Ollama and LM Studio accept) or "tools" (a forced function call, for servers
+# that constrain tool arguments but not response formats).
+LLM_STRUCTURED_OUTPUT = env_str("LLM_STRUCTURED_OUTPUT", "json_schema")
+if LLM_STRUCTURED_OUTPUT not in ("json_schema", "tools"):
+    raise ImproperlyConfigured(f"LLM_STRUCTURED_OUTPUT must be json_schema or tools, not {LLM_STRUCTURED_OUTPUT!r}")
+
+
+def _model_map(raw: str) -> dict[str, str]:
+    mapping = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        requested, sep, actual = item.partition("=")
+        if not sep or not requested.strip() or not actual.strip():
+            raise ImproperlyConfigured(f"LLM_MODEL_MAP: {item.strip()!r} is not requested=served")
+        mapping[requested.strip()] = actual.strip()
+    return mapping
+
+
+# An agent's reasoning_model (notte-sdk always sends one, e.g. gemini/gemini-2.5-flash) is looked up
+# here, "requested=served,..."; a name not listed runs LLM_MODEL. The run records which one ran.
+LLM_MODEL_MAP = _model_map(env_str("LLM_MODEL_MAP"))
+# Agents: an answer that does not validate is sent back with the error this many times; a run
+# ends after this many failed steps in a row (failed actions, unusable or missing answers).
+PERISCOPE_AGENT_REPAIR_ATTEMPTS = env_int("PERISCOPE_AGENT_REPAIR_ATTEMPTS", 1)
+PERISCOPE_AGENT_MAX_FAILURES = env_int("PERISCOPE_AGENT_MAX_FAILURES", 3, minimum=1)
 SEARCH_URL = env_str("SEARCH_URL").rstrip("/")
 
 # --- Personas: inbound mail (SMTP) and SMS -----------------------------------------------------

@@ -29,7 +29,7 @@ from vaults_app.actors import (
 )
 from vaults_app.fill import vault_check_usable
 
-from . import events, routes, selectors
+from . import events, routes, selectors, signals
 from .control import control_end
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
 from .schemas import Cookie
@@ -113,7 +113,31 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
     control_end(session_id=session_id, reason="the session ended")
     events.status_changed(session_id=str(session.id), team_id=str(session.team_id), status=status,
                           reason=reason[:300])
+    transaction.on_commit(lambda: signals.session_ended.send(
+        sender=BrowserSession, session_id=str(session.id), status=status, reason=reason[:300]))
     return True
+
+
+@transaction.atomic
+def session_attach_vault(*, session_id: str, vault_id: str = "", persona_id: str = "") -> None:
+    """A program (an agent) brings a vault or a persona to a session that started without one.
+    A session keeps the vault it has: filling from two would blur whose secrets it holds."""
+    session = BrowserSession.objects.select_for_update().get(pk=session_id)
+    if vault_id and session.vault_id and session.vault_id != vault_id:
+        raise InvalidInput("vault_id", f"session {session_id} fills from vault {session.vault_id}; use that vault "
+                                       "or start a new session")
+    if persona_id and session.persona_id and session.persona_id != persona_id:
+        raise InvalidInput("persona_id", f"session {session_id} belongs to persona {session.persona_id}; use "
+                                         "that persona or start a new session")
+    fields = []
+    if vault_id and not session.vault_id:
+        session.vault_id = vault_id
+        fields.append("vault_id")
+    if persona_id and not session.persona_id:
+        session.persona_id = persona_id
+        fields.append("persona_id")
+    if fields:
+        session.save(update_fields=fields)
 
 
 def step_record(

@@ -40,13 +40,21 @@ class SessionHandle:
         return self._worker.live.holder(self.session_id) if self._worker.live else None
 
     async def observe(self, *, max_nb_actions: int = 100) -> dict[str, Any]:
-        """The Observation as the API answers it (a dict), plus `count`: actions on the page."""
+        """The Observation as the API answers it (a dict), plus `count`: actions on the page.
+        Vault values this session filled are masked in it, as in every text leaving the worker."""
         return await self._worker.program_observe(self.session_id, max_nb_actions)
 
     async def execute(self, action: dict[str, Any]) -> dict[str, Any]:
         """Carry out one action, exactly as POST /page/execute does: the result has success,
-        message, data, started_at, ended_at, url_before, url_after (epoch seconds)."""
+        message, data, started_at, ended_at, url_before, url_after (epoch seconds), `target`
+        when the perception layer reports the element it acted on, and `session_step_index`:
+        the session step that records it."""
         return await self._worker.program_execute(self.session_id, action)
+
+    def attach(self, *, vault_id: str = "", persona_id: str = "") -> None:
+        """Fill from this vault and read this persona's messages from now on, when the session
+        started without them (the caller checked the team and rights, and wrote the row)."""
+        self._worker.program_attach(self.session_id, vault_id=vault_id, persona_id=persona_id)
 
     async def screenshot(self) -> bytes:
         """The page as JPEG, as every other image the server produces shows it."""

@@ -430,7 +430,8 @@ class Worker:
         self._activity[session_id] = self.clock()
         async with self._locks.setdefault(session_id, asyncio.Lock()):
             raw = await page_commands.observe_wire(self.pool.get(session_id), max_nb_actions=max_nb_actions)
-        return {**orjson.loads(raw["json"]), "count": raw["count"]}
+        # A program may hand what it observes to a model: filled vault values never reach it.
+        return {**orjson.loads(self.vaults.scrub(session_id, raw["json"])), "count": raw["count"]}
 
     async def program_execute(self, session_id: str, action: dict[str, Any]) -> dict[str, Any]:
         self._activity[session_id] = self.clock()
@@ -438,8 +439,17 @@ class Worker:
             if session_id in self._pending_steps:
                 await self._settle_step(session_id, self._pending_steps.pop(session_id))
             result = await self._execute_locked(session_id, action)
-        self._spawn(self._finish_step(session_id, self._pending_steps[session_id]))
-        return result
+            pending = self._pending_steps[session_id]
+        self._spawn(self._finish_step(session_id, pending))
+        return {**result, "session_step_index": pending.index}
+
+    def program_attach(self, session_id: str, *, vault_id: str, persona_id: str) -> None:
+        assert self.pool
+        session = self.pool.get(session_id)
+        if vault_id and not self.vaults.opened(session_id):
+            self.vaults.open(session, vault_id=vault_id)
+        if persona_id:
+            self._personas.setdefault(session_id, persona_id)
 
     async def program_screenshot(self, session_id: str) -> bytes:
         assert self.pool

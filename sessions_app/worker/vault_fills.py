@@ -79,6 +79,9 @@ class VaultFills:
         if vault_id:
             self._sessions[session.session_id] = SessionVault(vault_id=vault_id)
 
+    def opened(self, session_id: str) -> bool:
+        return session_id in self._sessions
+
     def forget(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
 

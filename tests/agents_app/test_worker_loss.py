@@ -27,11 +27,20 @@ def test_a_worker_killed_mid_run_ends_its_agent(api_key, channel_prefix, use_llm
     victim = spawn_worker(channel_prefix, capacity=2)
     try:
         api = Api(live.api_url, api_key)
-        assert wait_until(lambda: BrowserSession.objects.filter(worker__pid=victim.pid).exists()
-                          or start(api) and False, timeout=60, interval=0.5), "no session landed on the worker"
-        session = BrowserSession.objects.filter(worker__pid=victim.pid).first()
+
+        def on_victim():
+            """A session on the worker about to be killed: start sessions until one lands there."""
+            found = BrowserSession.objects.filter(worker__pid=victim.pid).first()
+            if found is None:
+                start(api)
+            return found
+
+        session = wait_until(on_victim, timeout=60, interval=0.5)
+        assert session, "no session landed on the worker"
         agent_id = start_agent(api, str(session.pk), task="Think slowly")["agent_id"]
-        assert wait_until(lambda: llm.requests, timeout=30), "the killed worker's agent was asking its model"
+        assert wait_until(lambda: llm.requests, timeout=30), (
+            "the killed worker's agent was asking its model"
+        )
 
         victim.send_signal(signal.SIGKILL)
         victim.wait(5)
