@@ -127,16 +127,28 @@ class Periscope:
         }
         return self.post(client or self.client, "/agents/start", body)["agent_id"]
 
-    def wait(self, agent_id: str, client=None, timeout: float = 180) -> dict:
-        client = client or self.client
+    @staticmethod
+    def wait(agent_ids: list[str], timeout: float = 180, every: float = 0.25) -> dict[str, dict]:
+        """Until every run is closed; their final rows. One database read per poll, from this
+        thread: polling over HTTP would put requests on the event loop being measured (20 runs
+        polled that way are 80 requests a second)."""
+        from agents_app.models import AgentRun, AgentState
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            # A slow poll: this process also runs the server and the worker being measured.
-            time.sleep(0.25)
-            status = client.get(f"{self.api}/agents/{agent_id}", timeout=60).json()
-            if status.get("status") == "closed":
-                return status
-        raise RuntimeError(f"agent {agent_id} did not finish within {timeout:.0f} s")
+            time.sleep(every)
+            open_runs = AgentRun.objects.filter(pk__in=agent_ids).exclude(state=AgentState.CLOSED)
+            if not open_runs.exists():
+                rows = AgentRun.objects.filter(pk__in=agent_ids)
+                return {
+                    str(r.pk): {
+                        "answer": r.answer,
+                        "success": r.success,
+                        "stop_reason": r.stop_reason,
+                    }
+                    for r in rows
+                }
+        raise RuntimeError(f"{len(agent_ids)} agent runs did not all finish within {timeout:.0f} s")
 
     def stop_session(self, session_id: str, client=None) -> None:
         (client or self.client).delete(f"{self.api}/sessions/{session_id}/stop", timeout=60)
@@ -168,42 +180,37 @@ class Periscope:
         session_id = self.start_session()
         try:
             agent_id = self.start_agent(session_id, task, url)
-            status = self.wait(agent_id)
+            final = self.wait([agent_id])[agent_id]
         finally:
             self.stop_session(session_id)
-        return {
-            "answer": status.get("answer"),
-            "success": status.get("success"),
-            "stop_reason": status.get("stop_reason"),
-            "steps": self.steps(agent_id),
-        }
+        return final | {"steps": self.steps(agent_id)}
 
-    def run_many(self, jobs: list[tuple[str, str, str]]) -> tuple[list[dict], float]:
-        """Runs at once: every session first, then every agent started together; (results, the
-        wall time from the first start to the last finish)."""
+    def run_many(self, jobs: list[tuple[str, str]]) -> tuple[list[dict], float]:
+        """Runs at once: every session first, then every agent started together (a thread and
+        a connection each); (results, the wall time from the first start to the last finish)."""
         sessions = [self.start_session() for _ in jobs]
         clients = [common.api_client(self.key) for _ in jobs]
 
-        def one(i: int) -> dict:
-            task, url, _ = jobs[i]
-            agent_id = self.start_agent(sessions[i], task, url, clients[i])
-            status = self.wait(agent_id, clients[i], timeout=600)
-            return {
-                "agent_id": agent_id,
-                "answer": status.get("answer"),
-                "success": status.get("success"),
-                "stop_reason": status.get("stop_reason"),
-            }
+        def start(i: int) -> str:
+            task, url = jobs[i]
+            return self.start_agent(sessions[i], task, url, clients[i])
 
         t0 = time.time()
         with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
-            results = list(pool.map(one, range(len(jobs))))
-        wall = time.time() - t0
-        for result, session_id, client in zip(results, sessions, clients, strict=True):
-            result["steps"] = self.steps(result.pop("agent_id"))
+            agent_ids = list(pool.map(start, range(len(jobs))))
+        finals = self.wait(agent_ids, timeout=600, every=0.5)
+        wall = max(epoch(s.ended_at) for s in self.last_steps(agent_ids)) - t0
+        results = [finals[a] | {"steps": self.steps(a)} for a in agent_ids]
+        for session_id, client in zip(sessions, clients, strict=True):
             self.stop_session(session_id, client)
             client.close()
         return results, wall
+
+    @staticmethod
+    def last_steps(agent_ids: list[str]):
+        from agents_app.models import AgentStep
+
+        return AgentStep.objects.filter(run_id__in=agent_ids).order_by("-ended_at")[:1]
 
     def close(self) -> None:
         self.client.close()
@@ -252,9 +259,13 @@ def measure(runners: dict, site, rounds: int, warmup: int) -> list[dict]:
     return results
 
 
-def profile_periscope(periscope: Periscope, live, site, rounds: int, cprofile: bool) -> dict:
+def profile_periscope(
+    periscope: Periscope, live, site, rounds: int, cprofile: bool, at_once: int = 0
+) -> dict:
     """Extra Periscope runs with the step's parts timed (bench/agent_profile.py), after the
-    measured ones; with cprofile, the worker loop's thread also runs under cProfile."""
+    measured ones: `rounds` rounds of the three tasks one run at a time, or with at_once, one
+    batch of that many login runs at once. With cprofile, the interpreter also runs under
+    cProfile meanwhile (all threads: the worker's loop, the database threads, the server)."""
     from bench.agent_profile import CATEGORIES, DETAILS, StepProfile
 
     profile = StepProfile()
@@ -263,21 +274,31 @@ def profile_periscope(periscope: Periscope, live, site, rounds: int, cprofile: b
     try:
         if cprofile:
             profile.start_cprofile(live)
-        for round_no in range(rounds):
-            for task in TASKS:
-                run_id = f"periscope-p{round_no}-{task}"
-                result = periscope.run(tagged(task, run_id), site.page(TASKS[task]["page"]))
-                steps.extend(result["steps"])
+        if at_once:
+            run_ids = [f"periscope-pc-{i}" for i in range(at_once)]
+            results, _ = periscope.run_many(
+                [(tagged("login", r), site.page("login.html")) for r in run_ids]
+            )
+            steps = [step for result in results for step in result["steps"]]
+        else:
+            for round_no in range(rounds):
+                for task in TASKS:
+                    run_id = f"periscope-p{round_no}-{task}"
+                    result = periscope.run(tagged(task, run_id), site.page(TASKS[task]["page"]))
+                    steps.extend(result["steps"])
         if cprofile:
             profile.stop_cprofile(live)
     finally:
         profile.uninstall()
     parts = profile.breakdown()
     loop_total = sum(s["own_loop_ms"] for s in steps)
+    what = (
+        f"{at_once} login runs at once" if at_once else f"{rounds} more rounds of the three tasks"
+    )
     print(
-        f"\nWhere Periscope's step time goes ({rounds} more rounds of the three tasks: "
-        f"{len(steps)} model steps, {loop_total:,.0f} ms of step-LLM time in all; each part "
-        "timed by a wrapper; execute also counts each run's first goto, made before the loop)"
+        f"\nWhere Periscope's step time goes ({what}: {len(steps)} model steps, "
+        f"{loop_total:,.0f} ms of step-LLM time in all; each part timed by a wrapper; execute "
+        "also counts each run's first goto, made before the loop)"
     )
     rows = []
     for category in (*CATEGORIES, *DETAILS):
@@ -289,10 +310,11 @@ def profile_periscope(periscope: Periscope, live, site, rounds: int, cprofile: b
     common.print_table(["part", "calls", "p50 ms", "p95 ms", "mean ms", "total ms"], rows)
     top = profile.top_functions() if cprofile else ""
     if top:
-        print("\ncProfile of the worker loop's thread (cumulative, then own time):")
+        print("\ncProfile (cumulative, then own time):")
         print("\n".join(top.splitlines()[:140]))
     return {
         "rounds": rounds,
+        "at_once": at_once,
         "steps": len(steps),
         "loop_ms_total": loop_total,
         "parts_ms": parts,
@@ -304,16 +326,10 @@ def concurrency(periscope: Periscope, site, n: int, batches: int) -> dict:
     """n login runs at once on the one worker, `batches` times."""
     runs, walls = [], []
     for batch in range(batches):
-        jobs = [
-            (
-                tagged("login", f"periscope-c{batch}-{i}"),
-                site.page("login.html"),
-                f"periscope-c{batch}-{i}",
-            )
-            for i in range(n)
-        ]
+        run_ids = [f"periscope-c{batch}-{i}" for i in range(n)]
+        jobs = [(tagged("login", run_id), site.page("login.html")) for run_id in run_ids]
         results, wall = periscope.run_many(jobs)
-        for (_, _, run_id), result in zip(jobs, results, strict=True):
+        for run_id, result in zip(run_ids, results, strict=True):
             result.update(
                 system="periscope", task="login", run=run_id, concurrent=True, batch=batch
             )
@@ -734,11 +750,16 @@ def run(args) -> dict:
                         if args.profile and "periscope" in runners
                         else None
                     )
+                    profiled_at_once = None
                     concurrent = (
                         concurrency(periscope, site, args.concurrent, args.concurrent_batches)
                         if args.concurrent and "periscope" in runners
                         else None
                     )
+                    if concurrent and args.profile:
+                        profiled_at_once = profile_periscope(
+                            periscope, live, site, 0, args.cprofile, at_once=args.concurrent
+                        )
                 finally:
                     periscope.close()
                     live.stop()
@@ -763,6 +784,7 @@ def run(args) -> dict:
         attach_llm(everything, records, tokens)
         data = report(results, concurrent, records, tokens, peers, tokenizer, args)
         data["profile"] = profiled
+        data["profile_at_once"] = profiled_at_once
         return {"benchmark": "agents", **common.environment(peers["browser-use"].browser), **data}
 
 
