@@ -25,6 +25,8 @@ import jsonschema
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from core import llm
+
 from . import approval, selectors, services
 from .model_client import ModelAnswer, ModelClient
 from .models import AgentRun, AgentState
@@ -95,12 +97,21 @@ class AgentLoop:
         self.failures = 0
         self.history: list[StepMemory] = []
         self.notes: list[str] = []
+        self.data: str | None = None  # what the last action read, for the next prompt
         self.waited_ms = 0.0
 
     async def run(self) -> None:
         try:
             run = await db(selectors.agent_for_worker)(agent_id=self.agent_id)
             if str(run.session_id) != self.handle.session_id or not run.is_open:
+                return
+            if not llm.configured():
+                # The web process had a model, this worker has none: never fall back to a default
+                # endpoint somewhere else.
+                await db(services.agent_finish)(
+                    agent_id=self.agent_id,
+                    stop_reason="this browser worker has no LLM configured (LLM_BASE_URL)",
+                )
                 return
             self.client = ModelClient(model=run.model)
             await self._run(run, await db(prompt_context)(run=run))
@@ -146,9 +157,10 @@ class AgentLoop:
                 max_steps=run.max_steps,
                 use_vision=run.use_vision,
                 notes=self.notes,
+                data=self.data,
             )
             answer = await self._ask(messages)
-            self.notes = []
+            self.notes, self.data = [], None
             if answer.completion is None:
                 await db(services.agent_tokens_add)(
                     agent_id=self.agent_id,
@@ -215,6 +227,10 @@ class AgentLoop:
                 continue
             result = await self.handle.execute(action)
             await self._record(state, action, result, started, t0, answer)
+            data = result.get("data")
+            if isinstance(data, dict) and data.get("markdown"):
+                # A scrape or a mailbox read: the worker masked it like any text it hands out.
+                self.data = data["markdown"]
             if result["success"]:
                 self.failures = 0
             else:
@@ -231,11 +247,12 @@ class AgentLoop:
         asking = asyncio.ensure_future(self.client.next_step(messages))
         stopping = asyncio.ensure_future(self.stopped.wait())
         try:
-            done, _ = await asyncio.wait({asking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({asking, stopping}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
-        if asking not in done:
-            asking.cancel()
+            if not asking.done():  # stopped, or the session ended: no call outlives the run
+                asking.cancel()
+        if asking.cancelled():
             raise Stopped
         return asking.result()
 

@@ -2,13 +2,13 @@
 
 What the model sees: the task, the answer format, the page's action space (one line per element,
 with ids), the URL and title, its own memory and evaluations of earlier steps with their
-outcomes, which sites the vault has logins for and the placeholders that stand for them, the
+outcomes, what its last action read (a scrape's markdown, the persona's messages), which sites the vault has logins for and the placeholders that stand for them, the
 persona's name and address, and the screenshot when `use_vision`.
 
 What it never sees: a secret. Vault values exist only in the worker at the moment of filling;
 the observation it reads has every filled value masked, and filled fields show dots in images.
 
-Everything that comes from a web page (its text, URL, title, action results) sits inside an
+Everything that comes from a web page (its text, URL, title, what was read) sits inside an
 <untrusted_page_content> block that the system prompt tells the model to treat as data. A page
 cannot close that block early: the tag's name is neutralised inside page text.
 """
@@ -21,6 +21,7 @@ from vaults_app.placeholders import PLACEHOLDERS, VaultField
 
 UNTRUSTED = "untrusted_page_content"
 MAX_PAGE_CHARS = 12_000  # the action space beyond this is cut: a huge page must not blow the budget
+MAX_DATA_CHARS = 8_000  # what a scrape or a mailbox read handed back, for the next step only
 HISTORY_STEPS = 8
 
 SYSTEM = f"""You are a web agent driving a real browser to carry out the user's task.
@@ -102,6 +103,7 @@ def build_messages(
     max_steps: int,
     use_vision: bool,
     notes: list[str],
+    data: str | None = None,
 ) -> list[dict[str, Any]]:
     parts = [f"Task: {ctx.task}"]
     if ctx.response_format:
@@ -133,6 +135,12 @@ def build_messages(
         parts.append(f"Your memory: {recent[-1].state.get('memory', '')}")
     for note in notes:
         parts.append(f"Note: {note}")
+    if data:
+        if len(data) > MAX_DATA_CHARS:
+            data = data[:MAX_DATA_CHARS] + "\n(... cut)"
+        parts.append(
+            f"What your last action read:\n<{UNTRUSTED}>\n{_neutralise(data)}\n</{UNTRUSTED}>"
+        )
     metadata = observation.get("metadata") or {}
     tabs = metadata.get("tabs") or []
     description = observation.get("space", {}).get("description", "")

@@ -49,7 +49,7 @@ def _require_operator(*, team: Team, user: AbstractBaseUser | None, verb: str) -
         return None
     membership = Membership.objects.filter(team=team, user=user).first()
     if membership is None:
-        raise NotFound("Agent not found")
+        raise Forbidden(f"You are not a member of team {team.name}")
     if not membership.can_operate:
         raise Forbidden(
             f"Viewers can watch agents but not {verb} them; ask a team admin for the member role"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agents_app.models import AgentRun, AgentStep
-from sessions_app.models import Step
+from sessions_app.models import BrowserSession, Step
 from vaults_app.models import AuditOutcome, VaultAuditEvent
 
 from .brain import Prompt, done, login_brain, step
@@ -137,11 +137,25 @@ def test_an_invalid_answer_is_sent_back_once_with_the_error(api, site, use_llm):
         return done("the page is " + p.url)
 
     llm = use_llm(answer)
+    persona = api.post(
+        "/personas/create", json={"create_vault": False, "create_phone_number": False}
+    ).json()
     session = start(api)["session_id"]
-    agent = start_agent(api, session, task="Which page is open?", url=f"{site.url}/article.html")
+    agent = start_agent(
+        api,
+        session,
+        task="Which page is open?",
+        url=f"{site.url}/article.html",
+        persona_id=persona["persona_id"],
+    )
     status = finished(api, agent["agent_id"])
     assert status["success"] is True and status["answer"].endswith("/article.html")
     assert len(llm.requests) == 2
+    assert f"email {persona['email']}" in Prompt.of(llm.requests[0]["body"]["messages"]).text
+    assert api.get(f"/sessions/{session}").status_code == 200
+    assert BrowserSession.objects.get(pk=session).persona_id == persona["persona_id"], (
+        "its mail is the session's"
+    )
     repair = llm.requests[1]["body"]["messages"]
     assert repair[2] == {"role": "assistant", "content": "Sure! I will click the first link."}
     assert "That answer is invalid: not JSON" in repair[3]["content"]
@@ -210,3 +224,43 @@ def test_ending_the_session_ends_its_agent(api, use_llm):
     assert status["stop_reason"].startswith("the session ended: stopped by key")
     refused = api.post("/agents/start", json={"session_id": session, "task": "More"})
     assert refused.status_code == 409 and "start a new session" in refused.json()["message"]
+
+
+def test_values_a_page_echoes_are_masked_in_what_the_model_reads(api, site, vault, canary, use_llm):
+    def answer(messages):
+        p = Prompt.of(messages)
+        filled = [a["value"] for a in p.done_ok() if a["type"] == "fill"]
+        if not filled:
+            return step(
+                {"type": "fill", "id": p.element('name="email"'), "value": p.placeholder("email")}
+            )
+        if len(filled) == 1:
+            return step(
+                {
+                    "type": "fill",
+                    "id": p.element('name="cc-number"'),
+                    "value": p.placeholder("card_number"),
+                }
+            )
+        if "What your last action read" not in p.text:
+            return step({"type": "scrape", "only_main_content": False})
+        read = p.text.split("What your last action read:")[1]
+        return done(next(line for line in read.splitlines() if line.startswith("cc-number")))
+
+    llm = use_llm(answer)
+    session = start(api)["session_id"]
+    agent = start_agent(
+        api, session, task="Fill the order form", url=f"{site.url}/forms.html", vault_id=vault
+    )
+    status = finished(api, agent["agent_id"])
+    recorded = list(
+        AgentStep.objects.filter(run_id=agent["agent_id"])
+        .order_by("index")
+        .values_list("success", "message")
+    )
+    assert [ok for ok, _ in recorded] == [True, True, True, True, True], recorded
+    # The page wrote the typed card number into its status line; the model read it masked.
+    assert status["answer"] == "cc-number: ********"
+    everything = json.dumps([r["body"] for r in llm.requests])
+    for secret in (canary["email"], "4111111111111111", "4111 1111 1111 1111"):
+        assert secret not in everything
