@@ -185,7 +185,7 @@ class Periscope:
             self.stop_session(session_id)
         return final | {"steps": self.steps(agent_id)}
 
-    def run_many(self, jobs: list[tuple[str, str]]) -> tuple[list[dict], float]:
+    def run_many(self, jobs: list[tuple[str, str]], before_stop=None) -> tuple[list[dict], float]:
         """Runs at once: every session first, then every agent started together (a thread and
         a connection each); (results, the wall time from the first start to the last finish)."""
         sessions = [self.start_session() for _ in jobs]
@@ -201,6 +201,8 @@ class Periscope:
         finals = self.wait(agent_ids, timeout=600, every=0.5)
         wall = max(epoch(s.ended_at) for s in self.last_steps(agent_ids)) - t0
         results = [finals[a] | {"steps": self.steps(a)} for a in agent_ids]
+        if before_stop is not None:  # e.g. read the CPU used while the sessions' pages still exist
+            before_stop()
         for session_id, client in zip(sessions, clients, strict=True):
             self.stop_session(session_id, client)
             client.close()
@@ -322,13 +324,60 @@ def profile_periscope(
     }
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time so far of this process (web server, worker, this script), of the worker's
+    Chromium tree, and of the other child processes (Playwright's driver, the LLM server)."""
+    import psutil
+
+    from browser.pool import chromium_pids
+
+    def used(process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system
+
+    def kind(process) -> str:
+        """Chromium's process type (browser, renderer, gpu-process, utility, zygote)."""
+        try:
+            args = process.cmdline()
+        except psutil.Error:
+            return "gone"
+        return next((a.split("=", 1)[1] for a in args if a.startswith("--type=")), "browser")
+
+    me = psutil.Process()
+    chromium = set(chromium_pids())
+    children = me.children(recursive=True)
+    seconds = {
+        "python": used(me),
+        "chromium": sum(used(c) for c in children if c.pid in chromium),
+        "other": sum(used(c) for c in children if c.pid not in chromium),
+    }
+    for child in children:
+        if child.pid in chromium:
+            key = f"chromium {kind(child)}"
+            seconds[key] = seconds.get(key, 0.0) + used(child)
+    return seconds
+
+
 def concurrency(periscope: Periscope, site, n: int, batches: int) -> dict:
     """n login runs at once on the one worker, `batches` times."""
-    runs, walls = [], []
+    runs, walls, cpu = [], [], []
     for batch in range(batches):
         run_ids = [f"periscope-c{batch}-{i}" for i in range(n)]
         jobs = [(tagged("login", run_id), site.page("login.html")) for run_id in run_ids]
-        results, wall = periscope.run_many(jobs)
+        before, t0, end = cpu_seconds(), time.time(), {}
+        results, wall = periscope.run_many(
+            jobs, before_stop=lambda end=end: end.update(cpu=cpu_seconds(), t=time.time())
+        )
+        # The sessions start inside that window too; their renderers end when they stop, so the
+        # figures are read just before.
+        after, elapsed = end["cpu"], end["t"] - t0
+        cpu.append(
+            {k: 100 * (after[k] - before.get(k, 0.0)) / elapsed for k in after}
+            | {"seconds": elapsed}
+        )
         for run_id, result in zip(run_ids, results, strict=True):
             result.update(
                 system="periscope", task="login", run=run_id, concurrent=True, batch=batch
@@ -337,7 +386,7 @@ def concurrency(periscope: Periscope, site, n: int, batches: int) -> dict:
         walls.append(wall)
         print(f"  {n} at once, batch {batch + 1}/{batches}: {wall:.1f} s", flush=True)
         time.sleep(1)
-    return {"runs": runs, "walls": walls}
+    return {"runs": runs, "walls": walls, "cpu_percent": cpu}
 
 
 # -- joining the agents' steps with the server's log ------------------------------------------------
@@ -606,6 +655,7 @@ def report(results, concurrent, records, tokens, peers, tokenizer, args) -> dict
             "single_loop_ms": summarize(single["loop_ms"]),
             "single_gap_ms": summarize(single["gap_ms"]),
             "walls_s": concurrent["walls"],
+            "cpu_percent_of_a_core": concurrent["cpu_percent"],
         }
         cs = concurrency_stats
         print(
@@ -641,6 +691,18 @@ def report(results, concurrent, records, tokens, peers, tokenizer, args) -> dict
             ],
             rows,
         )
+        for i, c in enumerate(cs["cpu_percent_of_a_core"]):
+            print(
+                f"CPU, batch {i + 1} ({c['seconds']:.0f} s, the sessions' start included, % of one "
+                f"core; {os.cpu_count()} cores): Chromium {c['chromium']:.0f}%, this process (server "
+                f"and worker) {c['python']:.0f}%, other children (Playwright driver, LLM server) "
+                f"{c['other']:.0f}%; Chromium by process type: "
+                + ", ".join(
+                    f"{k.removeprefix('chromium ')} {v:.0f}%"
+                    for k, v in sorted(c.items(), key=lambda kv: -kv[1])
+                    if k.startswith("chromium ")
+                )
+            )
         print(
             f"steps per second: {cs['steps_per_second']:.1f} with {args.concurrent} at once "
             f"({cs['completed']}/{cs['runs']} answered), "
