@@ -16,6 +16,7 @@ BENCHMARKS = [
     "concurrency.py",
     "vaults.py",
     "cdp_proxy.py",
+    "agents.py",
 ]
 
 
