@@ -32,6 +32,7 @@ test: $(STAMP) ## run the import contracts, ruff and the test suite (PostgreSQL/
 	@$(PY) bin/check-chromium
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --verbosity 0
 	$(VENV)/bin/pytest
 

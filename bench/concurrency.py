@@ -79,8 +79,12 @@ class Agent(threading.Thread):
         while not self.stop_event.is_set():
             t0 = time.perf_counter()
             try:
-                self.client.post(f"{self.base}/observe", json={"max_nb_actions": 100}, timeout=60).raise_for_status()
-                result = self.client.post(f"{self.base}/execute", json={"type": direction, "amount": 400}, timeout=60)
+                self.client.post(
+                    f"{self.base}/observe", json={"max_nb_actions": 100}, timeout=60
+                ).raise_for_status()
+                result = self.client.post(
+                    f"{self.base}/execute", json={"type": direction, "amount": 400}, timeout=60
+                )
                 result.raise_for_status()
                 if not result.json()["success"]:
                     self.errors += 1
@@ -97,12 +101,18 @@ def run_level(live, key: str, site, n: int, seconds: float, baseline_pss: float)
     client = common.api_client(key)
     sessions = []
     for _ in range(n):
-        started = client.post(f"{live.api_url}/sessions/start",
-                              json={"idle_timeout_minutes": 15, "max_duration_minutes": 60}, timeout=60)
+        started = client.post(
+            f"{live.api_url}/sessions/start",
+            json={"idle_timeout_minutes": 15, "max_duration_minutes": 60},
+            timeout=60,
+        )
         started.raise_for_status()
         session_id = started.json()["session_id"]
-        goto = client.post(f"{live.api_url}/sessions/{session_id}/page/execute",
-                           json={"type": "goto", "url": site.page("/article.html")}, timeout=60)
+        goto = client.post(
+            f"{live.api_url}/sessions/{session_id}/page/execute",
+            json={"type": "goto", "url": site.page("/article.html")},
+            timeout=60,
+        )
         assert goto.json()["success"], goto.text
         sessions.append(session_id)
     pss_loaded = settled_pss()
@@ -128,7 +138,9 @@ def run_level(live, key: str, site, n: int, seconds: float, baseline_pss: float)
         "steps": len(samples),
         "errors": sum(agent.errors for agent in agents),
         "step_ms": common.summary(samples) if samples else None,
-        "worker_cpu_percent": 100 * ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / elapsed,
+        "worker_cpu_percent": 100
+        * ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system))
+        / elapsed,
         "chromium_cpu_percent": 100 * (chromium1 - chromium0) / elapsed,
         "pss_mb_with_article": pss_loaded,
         "mb_per_session": (pss_loaded - baseline_pss) / n,
@@ -157,7 +169,10 @@ def run(args) -> dict:
                 for n in args.levels:
                     print(f"  {n} session(s) for {args.seconds:.0f} s ...", flush=True)
                     levels.append(run_level(live, key, site, n, args.seconds, baseline))
-                executable = live.worker.pool._config.headless_shell_path or live.worker.pool._config.chromium_path
+                executable = (
+                    live.worker.pool._config.headless_shell_path
+                    or live.worker.pool._config.chromium_path
+                )
             finally:
                 live.stop()
         finally:
@@ -171,26 +186,63 @@ def report(levels: list[dict], baseline: float, executable: str | None, args) ->
     for level in levels:
         step = level["step_ms"] or {"p50": None, "p95": None}
         ratio = step["p95"] / first["p95"] if first and step["p95"] else None
-        rows.append([level["sessions"], level["steps"], level["errors"], step["p50"], step["p95"], ratio,
-                     level["worker_cpu_percent"], level["chromium_cpu_percent"], level["mb_per_session"]])
-    print(f"\nConcurrency: observe + execute per step, think time {THINK_SECONDS[0]:.0f}-{THINK_SECONDS[1]:.0f} s, "
-          f"{args.seconds:.0f} s per level; Chromium tree idle: {baseline:.0f} MB PSS")
-    common.print_table(["sessions", "steps", "errors", "step p50 ms", "step p95 ms", "p95 / 1 session",
-                        "worker CPU %", "Chromium CPU %", "MB per session"], rows)
+        rows.append(
+            [
+                level["sessions"],
+                level["steps"],
+                level["errors"],
+                step["p50"],
+                step["p95"],
+                ratio,
+                level["worker_cpu_percent"],
+                level["chromium_cpu_percent"],
+                level["mb_per_session"],
+            ]
+        )
+    print(
+        f"\nConcurrency: observe + execute per step, think time {THINK_SECONDS[0]:.0f}-{THINK_SECONDS[1]:.0f} s, "
+        f"{args.seconds:.0f} s per level; Chromium tree idle: {baseline:.0f} MB PSS"
+    )
+    common.print_table(
+        [
+            "sessions",
+            "steps",
+            "errors",
+            "step p50 ms",
+            "step p95 ms",
+            "p95 / 1 session",
+            "worker CPU %",
+            "Chromium CPU %",
+            "MB per session",
+        ],
+        rows,
+    )
     last = levels[-1]
     p95_ratio = last["step_ms"]["p95"] / first["p95"] if first and last["step_ms"] else None
     goals = {
-        "p95_ratio_at_top": {"value": p95_ratio, "goal": GOAL_P95_RATIO,
-                             "met": p95_ratio is not None and p95_ratio <= GOAL_P95_RATIO},
-        "mb_per_session_at_top": {"value": last["mb_per_session"], "goal": GOAL_MB_PER_SESSION,
-                                  "met": last["mb_per_session"] <= GOAL_MB_PER_SESSION},
+        "p95_ratio_at_top": {
+            "value": p95_ratio,
+            "goal": GOAL_P95_RATIO,
+            "met": p95_ratio is not None and p95_ratio <= GOAL_P95_RATIO,
+        },
+        "mb_per_session_at_top": {
+            "value": last["mb_per_session"],
+            "goal": GOAL_MB_PER_SESSION,
+            "met": last["mb_per_session"] <= GOAL_MB_PER_SESSION,
+        },
     }
     for name, goal in goals.items():
-        print(f"{name}: {common.fmt(goal['value'])} (goal {goal['goal']}): {'met' if goal['met'] else 'MISSED'}")
+        print(
+            f"{name}: {common.fmt(goal['value'])} (goal {goal['goal']}): {'met' if goal['met'] else 'MISSED'}"
+        )
     return {
         "benchmark": "concurrency",
         **common.environment(executable),
-        "parameters": {"levels": args.levels, "seconds": args.seconds, "think_seconds": THINK_SECONDS},
+        "parameters": {
+            "levels": args.levels,
+            "seconds": args.seconds,
+            "think_seconds": THINK_SECONDS,
+        },
         "baseline_pss_mb": baseline,
         "levels": levels,
         "goals": goals,

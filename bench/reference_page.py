@@ -6,34 +6,96 @@ method signatures whose every type is a link. Deterministic: the same bytes ever
 
 from pathlib import Path
 
-TYPES = ("Vec", "Option", "Result", "usize", "Range", "Iterator", "Allocator", "Clone", "Ord", "Hash",
-         "Drain", "Splice", "IntoIter", "Slice", "String", "Box", "Cow", "Borrow")
-VERBS = ("push", "pop", "insert", "remove", "retain", "dedup", "extend", "truncate", "resize", "split",
-         "drain", "append", "clear", "sort", "reverse", "swap", "fill", "chunk", "find", "map")
-METHODS = [f"{verb}_{kind}" for kind in ("at", "by", "from", "into", "with", "unchecked", "mut", "all",
-                                          "back", "front", "range", "key", "each", "raw", "in_place")
-           for verb in VERBS]  # 300 names
+TYPES = (
+    "Vec",
+    "Option",
+    "Result",
+    "usize",
+    "Range",
+    "Iterator",
+    "Allocator",
+    "Clone",
+    "Ord",
+    "Hash",
+    "Drain",
+    "Splice",
+    "IntoIter",
+    "Slice",
+    "String",
+    "Box",
+    "Cow",
+    "Borrow",
+)
+VERBS = (
+    "push",
+    "pop",
+    "insert",
+    "remove",
+    "retain",
+    "dedup",
+    "extend",
+    "truncate",
+    "resize",
+    "split",
+    "drain",
+    "append",
+    "clear",
+    "sort",
+    "reverse",
+    "swap",
+    "fill",
+    "chunk",
+    "find",
+    "map",
+)
+METHODS = [
+    f"{verb}_{kind}"
+    for kind in (
+        "at",
+        "by",
+        "from",
+        "into",
+        "with",
+        "unchecked",
+        "mut",
+        "all",
+        "back",
+        "front",
+        "range",
+        "key",
+        "each",
+        "raw",
+        "in_place",
+    )
+    for verb in VERBS
+]  # 300 names
 
 
 def _signature(name: str, n: int) -> str:
     arg = TYPES[n % len(TYPES)]
     ret = TYPES[(n * 7) % len(TYPES)]
-    return (f'<h4 class="code-header">pub fn <a href="#method.{name}" class="fn">{name}</a>'
-            f'(&amp;mut self, value: <a class="struct" href="../{arg.lower()}/struct.{arg}.html">{arg}</a>'
-            f'&lt;T&gt;) -&gt; <a class="enum" href="../{ret.lower()}/enum.{ret}.html">{ret}</a>&lt;T&gt;</h4>')
+    return (
+        f'<h4 class="code-header">pub fn <a href="#method.{name}" class="fn">{name}</a>'
+        f'(&amp;mut self, value: <a class="struct" href="../{arg.lower()}/struct.{arg}.html">{arg}</a>'
+        f'&lt;T&gt;) -&gt; <a class="enum" href="../{ret.lower()}/enum.{ret}.html">{ret}</a>&lt;T&gt;</h4>'
+    )
 
 
 def _docs(name: str, n: int) -> str:
-    paragraph = (f"<p>Applies <code>{name}</code> to the vector. Like <a href=\"#method.{METHODS[(n + 1) % 300]}\">"
-                 f"<code>{METHODS[(n + 1) % 300]}</code></a>, it keeps the order of the remaining elements and "
-                 "never reallocates when the capacity suffices. See the "
-                 f"<a href=\"../collections/index.html#{name}\">collections overview</a> for the complexity of each "
-                 "operation, and the notes on <a href=\"../mem/fn.swap.html\">swapping</a> and "
-                 "<a href=\"../ptr/index.html\">raw pointers</a> for the unsafe variants.</p>")
-    example = ("<div class=\"example-wrap\"><pre class=\"rust\"><code>"
-               f"let mut v = vec![1, 2, 3];\nv.{name}(4);\nassert_eq!(v.len(), 4);\n"
-               "for (index, item) in v.iter().enumerate() {\n    println!(\"{index}: {item}\");\n}"
-               "</code></pre></div>")
+    paragraph = (
+        f'<p>Applies <code>{name}</code> to the vector. Like <a href="#method.{METHODS[(n + 1) % 300]}">'
+        f"<code>{METHODS[(n + 1) % 300]}</code></a>, it keeps the order of the remaining elements and "
+        "never reallocates when the capacity suffices. See the "
+        f'<a href="../collections/index.html#{name}">collections overview</a> for the complexity of each '
+        'operation, and the notes on <a href="../mem/fn.swap.html">swapping</a> and '
+        '<a href="../ptr/index.html">raw pointers</a> for the unsafe variants.</p>'
+    )
+    example = (
+        '<div class="example-wrap"><pre class="rust"><code>'
+        f"let mut v = vec![1, 2, 3];\nv.{name}(4);\nassert_eq!(v.len(), 4);\n"
+        'for (index, item) in v.iter().enumerate() {\n    println!("{index}: {item}");\n}'
+        "</code></pre></div>"
+    )
     return f'<div class="docblock">{paragraph}{paragraph}<h5>Examples</h5>{example}</div>'
 
 
@@ -42,11 +104,15 @@ def reference_html() -> str:
     impls = "\n".join(f'<li><a href="#impl-{t}-for-Vec">{t}</a></li>' for t in TYPES * 3)
     sections = []
     for block in range(2):  # the methods appear in two impl blocks, as they do in real references
-        sections.append(f'<h3 id="impl-{block}" class="impl">impl&lt;T, A: <a href="../alloc/trait.Allocator.html">'
-                        f"Allocator</a>&gt; Vec&lt;T, A&gt; (block {block + 1})</h3>")
+        sections.append(
+            f'<h3 id="impl-{block}" class="impl">impl&lt;T, A: <a href="../alloc/trait.Allocator.html">'
+            f"Allocator</a>&gt; Vec&lt;T, A&gt; (block {block + 1})</h3>"
+        )
         for n, name in enumerate(METHODS):
-            sections.append(f'<section id="method.{name}.{block}" class="method">{_signature(name, n)}'
-                            f"{_docs(name, n)}</section>")
+            sections.append(
+                f'<section id="method.{name}.{block}" class="method">{_signature(name, n)}'
+                f"{_docs(name, n)}</section>"
+            )
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -74,7 +140,7 @@ def reference_html() -> str:
  </div>
  <h1>Struct <a href="#">Vec</a></h1>
  <p>A contiguous growable array type, written as <code>Vec&lt;T&gt;</code>, short for vector.</p>
- {''.join(sections)}
+ {"".join(sections)}
 </div>
 </body>
 </html>

@@ -49,20 +49,33 @@ def fill_benchmark(fills: int) -> dict:
         client = common.api_client(key)
         api = live.api_url
         try:
-            vault_id = client.post(f"{api}/vaults/create", json={"name": "bench"}).json()["vault_id"]
-            client.post(f"{api}/vaults/{vault_id}/credentials", json={
-                "url": "127.0.0.1", "credentials": {"email": "bench@example.test", "password": "bench-secret-1"}})
-            session = client.post(f"{api}/sessions/start", json={"vault_id": vault_id}).json()["session_id"]
+            vault_id = client.post(f"{api}/vaults/create", json={"name": "bench"}).json()[
+                "vault_id"
+            ]
+            client.post(
+                f"{api}/vaults/{vault_id}/credentials",
+                json={
+                    "url": "127.0.0.1",
+                    "credentials": {"email": "bench@example.test", "password": "bench-secret-1"},
+                },
+            )
+            session = client.post(f"{api}/sessions/start", json={"vault_id": vault_id}).json()[
+                "session_id"
+            ]
             execute = f"{api}/sessions/{session}/page/execute"
             client.post(execute, json={"type": "goto", "url": f"{site.url}/login.html"})
             samples: dict[str, list[float]] = {"plain fill": [], "vault fill": []}
             for round_no in range(fills + 5):
-                order = ["plain fill", "vault fill"] if round_no % 2 else ["vault fill", "plain fill"]
+                order = (
+                    ["plain fill", "vault fill"] if round_no % 2 else ["vault fill", "plain fill"]
+                )
                 for name in order:
                     value = "mycoolpassword" if name == "vault fill" else f"typed-{round_no}"
                     time.sleep(0.15)  # the previous step's screenshot is off the clock
                     t0 = clock.perf_counter()
-                    result = client.post(execute, json={"type": "fill", "selector": "#password", "value": value}).json()
+                    result = client.post(
+                        execute, json={"type": "fill", "selector": "#password", "value": value}
+                    ).json()
                     elapsed = (clock.perf_counter() - t0) * 1000
                     assert result["success"], result
                     if round_no >= 5:
@@ -248,8 +261,10 @@ def main() -> int:
         ["fill", "p50 ms", "p95 ms"],
         [[name, s["p50"], s["p95"]] for name, s in fill_summaries.items()],
     )
-    print(f"vault fill adds {extra:.1f} ms at p50 (goal <= {GOAL_FILL_EXTRA_MS:.0f} ms: "
-          f"{'met' if extra <= GOAL_FILL_EXTRA_MS else 'MISSED'})")
+    print(
+        f"vault fill adds {extra:.1f} ms at p50 (goal <= {GOAL_FILL_EXTRA_MS:.0f} ms: "
+        f"{'met' if extra <= GOAL_FILL_EXTRA_MS else 'MISSED'})"
+    )
     print(f"\nKey rotation of {rotation['items']:,} items (SQLite, batches of 500)\n")
     common.print_table(
         ["what", "seconds", "items/s", "goal"],
@@ -279,8 +294,11 @@ def main() -> int:
             },
             "summaries_us": summaries,
             "rotation": rotation,
-            "fill_through_api_ms": {**fill_summaries, "vault_fill_extra_p50": extra,
-                                    "goal_extra_ms": GOAL_FILL_EXTRA_MS},
+            "fill_through_api_ms": {
+                **fill_summaries,
+                "vault_fill_extra_p50": extra,
+                "goal_extra_ms": GOAL_FILL_EXTRA_MS,
+            },
         },
     )
     return 0

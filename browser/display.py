@@ -24,9 +24,16 @@ class VirtualDisplay:
         read_fd, write_fd = os.pipe()
         # -displayfd lets Xvfb pick a free display number and tell us which one it took.
         self._process = await asyncio.create_subprocess_exec(
-            self._xvfb_path, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24",
-            "-nolisten", "tcp",
-            pass_fds=(write_fd,), stdout=asyncio.subprocess.DEVNULL,
+            self._xvfb_path,
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            "1920x1080x24",
+            "-nolisten",
+            "tcp",
+            pass_fds=(write_fd,),
+            stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
         os.close(write_fd)

@@ -95,7 +95,9 @@ def _is_chromium_pid(pid: int) -> bool:
 def claim_home(home: Path) -> None:
     """Write the owner file: this process, identified by pid and start time."""
     me = psutil.Process()
-    (home / OWNER_FILE).write_text(json.dumps({"pid": me.pid, "started": me.create_time(), "profiles": []}))
+    (home / OWNER_FILE).write_text(
+        json.dumps({"pid": me.pid, "started": me.create_time(), "profiles": []})
+    )
 
 
 def record_profile(home: Path, browser_pid: int) -> None:
@@ -114,7 +116,9 @@ def marked_browsers(home: Path) -> list[int]:
     pids = []
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            if child.environ().get(MARKER) == str(home) and not any(a.startswith("--type=") for a in child.cmdline()):
+            if child.environ().get(MARKER) == str(home) and not any(
+                a.startswith("--type=") for a in child.cmdline()
+            ):
                 pids.append(child.pid)
     return pids
 
@@ -135,7 +139,10 @@ def process_alive_since(pid, started) -> bool:
     """Whether `pid` is still the process that started at `started` (epoch seconds)."""
     try:
         process = psutil.Process(int(pid))
-        return process.status() != psutil.STATUS_ZOMBIE and abs(process.create_time() - float(started)) < 1.0
+        return (
+            process.status() != psutil.STATUS_ZOMBIE
+            and abs(process.create_time() - float(started)) < 1.0
+        )
     except (psutil.Error, TypeError, ValueError):
         return False
 

@@ -50,7 +50,14 @@ class Screencast:
     # Every compositor frame: a change that paints once (a typed character, a new static page)
     # paints one frame, and keeping only every other one lost about half of those for good. The
     # live hub caps what each watcher receives anyway.
-    def __init__(self, page: Page, *, max_width: int | None = None, quality: int = 60, every_nth_frame: int = 1):
+    def __init__(
+        self,
+        page: Page,
+        *,
+        max_width: int | None = None,
+        quality: int = 60,
+        every_nth_frame: int = 1,
+    ):
         size = page.viewport_size or {"width": 1280, "height": 1080}
         self.page = page
         self.max_width = min(max_width or size["width"], size["width"])
@@ -71,10 +78,16 @@ class Screencast:
         self._cdp.on("Page.screencastFrame", self._on_frame)
         self.page.on("framenavigated", self._on_navigated)
         self.page.on("load", self._on_load)
-        await self._cdp.send("Page.startScreencast", {
-            "format": "jpeg", "quality": self._quality, "everyNthFrame": self._every_nth,
-            "maxWidth": self.max_width, "maxHeight": self.max_height,
-        })
+        await self._cdp.send(
+            "Page.startScreencast",
+            {
+                "format": "jpeg",
+                "quality": self._quality,
+                "everyNthFrame": self._every_nth,
+                "maxWidth": self.max_width,
+                "maxHeight": self.max_height,
+            },
+        )
 
     async def stop(self) -> None:
         self.page.remove_listener("framenavigated", self._on_navigated)
@@ -98,11 +111,18 @@ class Screencast:
 
     def _on_frame(self, event: dict) -> None:
         if self._cdp:
-            ack = asyncio.ensure_future(self._cdp.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]}))
+            ack = asyncio.ensure_future(
+                self._cdp.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]})
+            )
             self._acks.add(ack)
             ack.add_done_callback(self._ack_done)
         captured_at = event.get("metadata", {}).get("timestamp") or time.time()
-        frame = Frame(data_b64=event["data"], width=self.max_width, height=self.max_height, captured_at=captured_at)
+        frame = Frame(
+            data_b64=event["data"],
+            width=self.max_width,
+            height=self.max_height,
+            captured_at=captured_at,
+        )
         self._keep(frame)
         for listener in list(self.listeners):
             listener(frame)
@@ -127,8 +147,13 @@ class Screencast:
 
     def store(self, jpeg: bytes) -> Frame:
         """A direct capture is the current rendering too."""
-        frame = Frame(data_b64=base64.b64encode(jpeg).decode(), width=self.max_width, height=self.max_height,
-                      captured_at=time.time(), _jpeg=jpeg)
+        frame = Frame(
+            data_b64=base64.b64encode(jpeg).decode(),
+            width=self.max_width,
+            height=self.max_height,
+            captured_at=time.time(),
+            _jpeg=jpeg,
+        )
         self._keep(frame)
         return frame
 
@@ -152,10 +177,20 @@ class Screencast:
         else:
             cdp = self._cdp or await self.page.context.new_cdp_session(self.page)
             scale = self.max_width / size["width"]
-            shot = await cdp.send("Page.captureScreenshot", {
-                "format": "jpeg", "quality": self._quality,
-                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": scale},
-            })
+            shot = await cdp.send(
+                "Page.captureScreenshot",
+                {
+                    "format": "jpeg",
+                    "quality": self._quality,
+                    "clip": {
+                        "x": 0,
+                        "y": 0,
+                        "width": size["width"],
+                        "height": size["height"],
+                        "scale": scale,
+                    },
+                },
+            )
             if cdp is not self._cdp:
                 await cdp.detach()
             jpeg = base64.b64decode(shot["data"])
@@ -172,7 +207,9 @@ FIRST_FRAME_SECONDS = 0.06  # Chromium sends a just-started screencast's first f
 async def current_frame(cache: Screencast | None, page: Page, quality: int = 60) -> bytes:
     """The page as JPEG: the screencast's latest frame when it is current, else a capture."""
     if cache is not None and cache.page is page and cache.latest is None and cache.running:
-        await cache.wait_next(after=time.monotonic(), wait_seconds=FIRST_FRAME_SECONDS)  # cheaper than a capture
+        await cache.wait_next(
+            after=time.monotonic(), wait_seconds=FIRST_FRAME_SECONDS
+        )  # cheaper than a capture
     if cache is not None and cache.page is page and cache.fresh() and cache.latest is not None:
         return cache.latest.jpeg
     image = await page.screenshot(type="jpeg", quality=quality, timeout=10000)

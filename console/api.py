@@ -27,15 +27,24 @@ log = logging.getLogger(__name__)
 
 
 def error_body(status: int, message: str, detail=None) -> dict:
-    return {"status": status, "message": message, "detail": detail if detail is not None else message}
+    return {
+        "status": status,
+        "message": message,
+        "detail": detail if detail is not None else message,
+    }
 
 
 def v1_error_body(status: int, message: str, detail=None) -> dict:
     return {"detail": detail if isinstance(detail, list) else message}
 
 
-api = NinjaAPI(title="Periscope (Notte API)", version=VERSION, urls_namespace="api",
-               renderer=FastJSONRenderer(), parser=FastJSONParser())
+api = NinjaAPI(
+    title="Periscope (Notte API)",
+    version=VERSION,
+    urls_namespace="api",
+    renderer=FastJSONRenderer(),
+    parser=FastJSONParser(),
+)
 api.add_router("/sessions", sessions.router)
 api.add_router("/sessions", page.router)
 api.add_router("", scraping.router)
@@ -44,8 +53,13 @@ api.add_router("/personas", personas_api.router)
 api.add_router("/vaults", vaults_api.router)
 api.add_router("/agents", agents_api.router)
 
-api_v1 = NinjaAPI(title="Periscope browser sessions (v1)", version="1", urls_namespace="api_v1",
-                  renderer=FastJSONRenderer(), parser=FastJSONParser())
+api_v1 = NinjaAPI(
+    title="Periscope browser sessions (v1)",
+    version="1",
+    urls_namespace="api_v1",
+    renderer=FastJSONRenderer(),
+    parser=FastJSONParser(),
+)
 api_v1.add_router("/browser/sessions", browser_sessions_v1.router)
 
 
@@ -53,17 +67,25 @@ def _clean_loc(loc) -> list:
     # ninja puts the parameter name after the source ("body", "body", "field");
     # FastAPI clients expect ("body", "field").
     loc = list(loc)
-    if len(loc) > 1 and loc[0] in ("body", "query") and loc[1] in ("body", "query", "payload", "action"):
+    if (
+        len(loc) > 1
+        and loc[0] in ("body", "query")
+        and loc[1] in ("body", "query", "payload", "action")
+    ):
         del loc[1]
     if len(loc) > 1 and loc[0] == "body" and loc[1] in ACTION_TYPES:
-        del loc[1]  # the action union names the member (its type) first: not a field the client sent
+        del loc[
+            1
+        ]  # the action union names the member (its type) first: not a field the client sent
     return loc
 
 
 def _validation_message(errors: list[dict]) -> str:
     parts = []
     for error in errors[:5]:
-        loc = [str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload")]
+        loc = [
+            str(p) for p in error.get("loc", []) if p not in ("body", "query", "path", "payload")
+        ]
         parts.append(f"{'.'.join(loc) or 'body'}: {error.get('msg')}")
     return "Invalid request: " + "; ".join(parts)
 
@@ -99,7 +121,11 @@ def _install_handlers(target: NinjaAPI, body) -> None:
 
     @target.exception_handler(AuthenticationError)
     def authentication_error(request, exc):
-        return respond(request, 401, "Missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'")
+        return respond(
+            request,
+            401,
+            "Missing or invalid API key: send 'Authorization: Bearer <key>' or 'X-API-Key'",
+        )
 
     @target.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
@@ -123,7 +149,13 @@ class Health(HealthResponse):
     vault: str  # "sealed", "unsealed" or "unknown"; the reason is in the server log and the console
 
 
-@api.get("/health", auth=None, response={200: Health, 503: Health}, tags=["Health"], operation_id="healthCheck")
+@api.get(
+    "/health",
+    auth=None,
+    response={200: Health, 503: Health},
+    tags=["Health"],
+    operation_id="healthCheck",
+)
 async def health(request):
     """The Notte health check: the same cached checks as /readyz, in Notte's shape (503 when
     the database or the channel layer is down)."""

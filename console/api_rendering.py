@@ -19,7 +19,9 @@ class InvalidJSON(PeriscopeError):
     status = 422
 
     def __init__(self, message: str, kind: str = "json_invalid"):
-        super().__init__(f"body: {message}", detail=[{"loc": ["body"], "msg": message, "type": kind}])
+        super().__init__(
+            f"body: {message}", detail=[{"loc": ["body"], "msg": message, "type": kind}]
+        )
 
 
 class FastJSONRenderer(BaseRenderer):

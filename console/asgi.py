@@ -22,7 +22,13 @@ async def http_app(scope, receive, send):
     """Health probes are answered before any middleware (console/probes.py), API calls take the
     lean path (console/api_http.py), everything else the console's."""
     path = scope["path"]
-    app = probe_app if is_probe_path(path) else api_app if is_api_path(path) else static_and_console_app
+    app = (
+        probe_app
+        if is_probe_path(path)
+        else api_app
+        if is_api_path(path)
+        else static_and_console_app
+    )
     await app(scope, receive, send)
 
 

@@ -23,7 +23,9 @@ async def no_route(scope, receive, send):
 console_websockets = AllowedHostsOriginValidator(
     AuthMiddlewareStack(URLRouter([*console_websocket_urlpatterns, re_path(r"", no_route)]))
 )
-token_websockets = URLRouter([*token_websocket_urlpatterns, *agent_token_websockets, re_path(r"", no_route)])
+token_websockets = URLRouter(
+    [*token_websocket_urlpatterns, *agent_token_websockets, re_path(r"", no_route)]
+)
 
 
 async def websocket_app(scope, receive, send):

@@ -122,7 +122,10 @@ MIDDLEWARE = [
 
 # Console sign-in throttling: after PERISCOPE_LOGIN_FAILURE_LIMIT wrong passwords for one
 # username, or from one client address, sign-in pauses for PERISCOPE_LOGIN_LOCKOUT_MINUTES.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AXES_FAILURE_LIMIT = env_int("PERISCOPE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PERISCOPE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -183,7 +186,9 @@ def _sqlite(path: Path) -> dict:
 
 DATABASE_URL = env_str("DATABASE_URL")
 DATABASES = {
-    "default": database_from_url(DATABASE_URL) if DATABASE_URL else _sqlite(VAR_DIR / "periscope.sqlite3")
+    "default": database_from_url(DATABASE_URL)
+    if DATABASE_URL
+    else _sqlite(VAR_DIR / "periscope.sqlite3")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -193,11 +198,18 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "core.redis_layer.OneTripRedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX, "capacity": 500, "expiry": 60},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": CHANNEL_LAYER_PREFIX,
+                "capacity": 500,
+                "expiry": 60,
+            },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -286,7 +298,9 @@ PERISCOPE_WORKER_STALE_SECONDS = env_int("PERISCOPE_WORKER_STALE_SECONDS", 9, mi
 # one download's size and all of its downloads together (stopped while they are written).
 PERISCOPE_MAX_TABS_PER_SESSION = env_int("PERISCOPE_MAX_TABS_PER_SESSION", 8, minimum=1)
 PERISCOPE_MAX_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_DOWNLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
-PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES", 100 * 1024 * 1024, minimum=1)
+PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES = env_int(
+    "PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES", 100 * 1024 * 1024, minimum=1
+)
 PERISCOPE_ALLOW_CDP_URL = env_bool("PERISCOPE_ALLOW_CDP_URL", False)
 PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", False)
 # Non-public hosts the browser may still reach: comma-separated host, host:port
@@ -316,7 +330,9 @@ LLM_TIMEOUT_SECONDS = env_int("LLM_TIMEOUT_SECONDS", 30, minimum=1)
 # that constrain tool arguments but not response formats).
 LLM_STRUCTURED_OUTPUT = env_str("LLM_STRUCTURED_OUTPUT", "json_schema")
 if LLM_STRUCTURED_OUTPUT not in ("json_schema", "tools"):
-    raise ImproperlyConfigured(f"LLM_STRUCTURED_OUTPUT must be json_schema or tools, not {LLM_STRUCTURED_OUTPUT!r}")
+    raise ImproperlyConfigured(
+        f"LLM_STRUCTURED_OUTPUT must be json_schema or tools, not {LLM_STRUCTURED_OUTPUT!r}"
+    )
 
 
 def _model_map(raw: str) -> dict[str, str]:
@@ -347,10 +363,16 @@ PERISCOPE_SMTP_HOST = env_str("PERISCOPE_SMTP_HOST", "127.0.0.1")
 PERISCOPE_SMTP_PORT = env_int("PERISCOPE_SMTP_PORT", 2525, minimum=1)
 PERISCOPE_SMTP_EMBEDDED = env_bool("PERISCOPE_SMTP_EMBEDDED", True)  # `manage.py serve` runs it too
 PERISCOPE_MAIL_MAX_BYTES = env_int("PERISCOPE_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
-PERISCOPE_MAIL_RATE_PER_SENDER = env_int("PERISCOPE_MAIL_RATE_PER_SENDER", 30, minimum=1)  # per minute
+PERISCOPE_MAIL_RATE_PER_SENDER = env_int(
+    "PERISCOPE_MAIL_RATE_PER_SENDER", 30, minimum=1
+)  # per minute
 PERISCOPE_SMS_AUTH_TOKEN = env_optional_secret("PERISCOPE_SMS_AUTH_TOKEN")
 PERISCOPE_SMS_NUMBERS = env_list("PERISCOPE_SMS_NUMBERS")
 for _number in PERISCOPE_SMS_NUMBERS:
     if not re.fullmatch(r"\+[1-9]\d{6,14}", _number):
-        raise ImproperlyConfigured(f"PERISCOPE_SMS_NUMBERS: {_number!r} is not an E.164 number like +15551234567")
-PERISCOPE_PERSONA_RETENTION_DAYS = env_int("PERISCOPE_PERSONA_RETENTION_DAYS", 30)  # 0: keep forever
+        raise ImproperlyConfigured(
+            f"PERISCOPE_SMS_NUMBERS: {_number!r} is not an E.164 number like +15551234567"
+        )
+PERISCOPE_PERSONA_RETENTION_DAYS = env_int(
+    "PERISCOPE_PERSONA_RETENTION_DAYS", 30
+)  # 0: keep forever

@@ -79,8 +79,19 @@ class TimedOut(PeriscopeError):
 
 ERROR_BY_STATUS: dict[int, type[PeriscopeError]] = {
     cls.status: cls
-    for cls in (Unauthenticated, Forbidden, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType,
-                RateLimited, UpstreamFailed, Unavailable, ServerError, TimedOut)
+    for cls in (
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        RateLimited,
+        UpstreamFailed,
+        Unavailable,
+        ServerError,
+        TimedOut,
+    )
 }
 
 

@@ -30,8 +30,10 @@ def _client():
     from openai import AsyncOpenAI
 
     return AsyncOpenAI(
-        base_url=settings.LLM_BASE_URL, api_key=settings.LLM_API_KEY or "not-needed",
-        timeout=settings.LLM_TIMEOUT_SECONDS, max_retries=1,
+        base_url=settings.LLM_BASE_URL,
+        api_key=settings.LLM_API_KEY or "not-needed",
+        timeout=settings.LLM_TIMEOUT_SECONDS,
+        max_retries=1,
     )
 
 
@@ -39,7 +41,10 @@ async def complete_json(*, system: str, user: str, schema: dict[str, Any] | None
     """Ask for a JSON answer (with a JSON schema when given) and parse it."""
     response_format: dict[str, Any] = {"type": "json_object"}
     if schema:
-        response_format = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": schema},
+        }
     try:
         completion = await _client().chat.completions.create(
             model=settings.LLM_MODEL,

@@ -31,8 +31,11 @@ def _vault_for_new_persona(*, team: Team, email: str) -> str:
     """The persona's own vault, where credentials made during its sign-ups are kept encrypted.
     Made in the persona's transaction: no persona without its vault, and the other way round.
     A sealed vault store answers 503 before anything is written."""
-    vault = vault_create(actor=system_actor(team, label=f"persona {email}"), name=f"Persona {email}"[:100],
-                         for_persona=True)
+    vault = vault_create(
+        actor=system_actor(team, label=f"persona {email}"),
+        name=f"Persona {email}"[:100],
+        for_persona=True,
+    )
     return str(vault.pk)
 
 

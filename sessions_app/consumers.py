@@ -74,8 +74,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # The default prefix, shared with the consumer's own channel and the worker replies: with
         # Redis they all come through the process's one reader (see worker/client.py).
         self.frames_channel = await self.channel_layer.new_channel()
-        self.live_tasks = [asyncio.ensure_future(self._receive_frames()), asyncio.ensure_future(self._send_frames()),
-                           asyncio.ensure_future(self._renew())]
+        self.live_tasks = [
+            asyncio.ensure_future(self._receive_frames()),
+            asyncio.ensure_future(self._send_frames()),
+            asyncio.ensure_future(self._renew()),
+        ]
 
     async def watch(self, session: BrowserSession) -> dict | None:
         session_id = str(session.id)
@@ -85,8 +88,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not self.send_frames or not session.is_live or not session.worker_channel:
             return None
         try:
-            return await self._command(session, {"type": "session.watch", "channel": self.frames_channel,
-                                                 "rate": self.rate})
+            return await self._command(
+                session,
+                {"type": "session.watch", "channel": self.frames_channel, "rate": self.rate},
+            )
         except PeriscopeError:
             return None  # the session ended meanwhile: its status event follows
 
@@ -94,14 +99,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
         session = self.watched.pop(session_id, None)
         self.slots.pop(session_id, None)
         if self.send_events:
-            await self.channel_layer.group_discard(events.session_group(session_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                events.session_group(session_id), self.channel_name
+            )
         if session is not None and session.is_live and session.worker_channel and self.send_frames:
             with contextlib.suppress(PeriscopeError):
-                await self._command(session, {"type": "session.unwatch", "channel": self.frames_channel})
+                await self._command(
+                    session, {"type": "session.unwatch", "channel": self.frames_channel}
+                )
 
     async def _command(self, session: BrowserSession, command: dict):
-        return await client.call(session.worker_channel, {**command, "session_id": str(session.id),
-                                                          "team_id": str(session.team_id)}, wait_seconds=10)
+        return await client.call(
+            session.worker_channel,
+            {**command, "session_id": str(session.id), "team_id": str(session.team_id)},
+            wait_seconds=10,
+        )
 
     async def disconnect(self, code):
         await self.stop_live()
@@ -144,7 +156,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 if self.raw_frames:
                     payload = message["jpeg"]
                 else:
-                    payload = frame_message(message["seq"], message["captured_at"], session_id, message["jpeg"])
+                    payload = frame_message(
+                        message["seq"], message["captured_at"], session_id, message["jpeg"]
+                    )
                 # A slow client holds this send; frames arriving meanwhile replace each other.
                 await self.send(bytes_data=payload)
 
@@ -161,8 +175,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 for session in list(self.watched.values()):
                     if session.is_live and self.send_frames:
                         with contextlib.suppress(PeriscopeError):
-                            await self._command(session, {"type": "session.watch", "channel": self.frames_channel,
-                                                          "rate": self.rate})
+                            await self._command(
+                                session,
+                                {
+                                    "type": "session.watch",
+                                    "channel": self.frames_channel,
+                                    "rate": self.rate,
+                                },
+                            )
 
     async def still_allowed(self) -> bool:
         return True
@@ -185,17 +205,30 @@ async def relay_input(consumer: LiveConsumer, text_data: str | None, *, allowed:
         message = json.loads(text_data or "{}")
     except json.JSONDecodeError:
         return
-    if not isinstance(message, dict) or message.get("type") != "input" or not isinstance(message.get("event"), dict):
+    if (
+        not isinstance(message, dict)
+        or message.get("type") != "input"
+        or not isinstance(message.get("event"), dict)
+    ):
         return
     if not allowed:
-        await consumer.send(text_data=json.dumps({"type": "error", "message": "Take control before you click or type"}))
+        await consumer.send(
+            text_data=json.dumps(
+                {"type": "error", "message": "Take control before you click or type"}
+            )
+        )
         return
     session = consumer.session
     if session.is_live and session.worker_channel:
-        await consumer.channel_layer.send(session.worker_channel, {
-            "type": "session.input", "session_id": str(session.id), "team_id": str(session.team_id),
-            "event": message["event"],
-        })
+        await consumer.channel_layer.send(
+            session.worker_channel,
+            {
+                "type": "session.input",
+                "session_id": str(session.id),
+                "team_id": str(session.team_id),
+                "event": message["event"],
+            },
+        )
 
 
 def _query(scope) -> dict[str, str]:
@@ -207,8 +240,9 @@ class SessionLiveConsumer(LiveConsumer):
     lease holder drives the page."""
 
     async def connect(self):
-        found = await selectors.asession_for_member(user=self.scope.get("user"), session_id=self.scope[
-            "url_route"]["kwargs"]["session_id"])
+        found = await selectors.asession_for_member(
+            user=self.scope.get("user"), session_id=self.scope["url_route"]["kwargs"]["session_id"]
+        )
         if found is None:
             return await self.close(code=CLOSE_REFUSED)
         self.session, self.membership = found
@@ -218,13 +252,21 @@ class SessionLiveConsumer(LiveConsumer):
         lease = await selectors.acontrol_of(session=self.session)
         self.holder_user_id = lease.holder_id if lease else None
         described = await self.watch(self.session)
-        await self.send(text_data=json.dumps({
-            "type": "hello", "session_id": str(self.session.id), "status": self.session.status,
-            "rate": self.rate, "can_control": self.membership.can_operate,
-            "can_take_over": self.membership.can_manage_team,
-            "holder": lease.holder_label if lease else None, "you_hold_control": self.holds_control,
-            **(described or {}),
-        }))
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "hello",
+                    "session_id": str(self.session.id),
+                    "status": self.session.status,
+                    "rate": self.rate,
+                    "can_control": self.membership.can_operate,
+                    "can_take_over": self.membership.can_manage_team,
+                    "holder": lease.holder_label if lease else None,
+                    "you_hold_control": self.holds_control,
+                    **(described or {}),
+                }
+            )
+        )
         self.open_frames()  # hello first, as the protocol says
 
     @property
@@ -232,7 +274,9 @@ class SessionLiveConsumer(LiveConsumer):
         return self.holder_user_id is not None and self.holder_user_id == self.membership.user_id
 
     async def still_allowed(self) -> bool:
-        return await selectors.amembership_exists(team_id=self.session.team_id, user_id=self.membership.user_id)
+        return await selectors.amembership_exists(
+            team_id=self.session.team_id, user_id=self.membership.user_id
+        )
 
     async def live_event(self, message) -> None:
         event = message["event"]
@@ -241,7 +285,9 @@ class SessionLiveConsumer(LiveConsumer):
         await super().live_event(message)
 
     async def receive(self, text_data=None, bytes_data=None):
-        await relay_input(self, text_data, allowed=self.membership.can_operate and self.holds_control)
+        await relay_input(
+            self, text_data, allowed=self.membership.can_operate and self.holds_control
+        )
 
 
 class TeamSessionsConsumer(LiveConsumer):
@@ -252,7 +298,8 @@ class TeamSessionsConsumer(LiveConsumer):
 
     async def connect(self):
         self.membership = await database_sync_to_async(membership_for_console)(
-            user=self.scope.get("user"), session=self.scope.get("session"))
+            user=self.scope.get("user"), session=self.scope.get("session")
+        )
         if self.membership is None:
             return await self.close(code=CLOSE_REFUSED)
         await self.accept()
@@ -260,7 +307,9 @@ class TeamSessionsConsumer(LiveConsumer):
         self.team_group = events.team_sessions_group(str(self.membership.team_id))
         await self.channel_layer.group_add(self.team_group, self.channel_name)
         sessions = await selectors.alive_sessions_of_team(team_id=self.membership.team_id)
-        await asyncio.gather(*(self.watch(session) for session in sessions))  # one round trip, not N
+        await asyncio.gather(
+            *(self.watch(session) for session in sessions)
+        )  # one round trip, not N
 
     async def stop_live(self) -> None:
         if hasattr(self, "team_group"):
@@ -269,7 +318,9 @@ class TeamSessionsConsumer(LiveConsumer):
         await super().stop_live()
 
     async def still_allowed(self) -> bool:
-        return await selectors.amembership_exists(team_id=self.membership.team_id, user_id=self.membership.user_id)
+        return await selectors.amembership_exists(
+            team_id=self.membership.team_id, user_id=self.membership.user_id
+        )
 
     async def live_event(self, message) -> None:
         event = message["event"]
@@ -277,7 +328,9 @@ class TeamSessionsConsumer(LiveConsumer):
             return  # the list shows status; steps and logs belong to the session page
         session_id = event["session_id"]
         if event["status"] == "active" and session_id not in self.watched:
-            session = await selectors.asession_for_team_id(team_id=str(self.membership.team_id), session_id=session_id)
+            session = await selectors.asession_for_team_id(
+                team_id=str(self.membership.team_id), session_id=session_id
+            )
             if session is not None and session.is_live and session.worker_channel:
                 await self.watch(session)
         elif event["status"] not in ("active", "starting") and session_id in self.watched:
@@ -291,28 +344,46 @@ class ViewerConsumer(LiveConsumer):
 
     async def connect(self):
         self.grant = viewer_grant(self.scope["url_route"]["kwargs"]["token"])
-        session = await selectors.asession_for_team_id(team_id=self.grant.team_id, session_id=self.grant.session_id) \
-            if self.grant else None
+        session = (
+            await selectors.asession_for_team_id(
+                team_id=self.grant.team_id, session_id=self.grant.session_id
+            )
+            if self.grant
+            else None
+        )
         if session is None or not session.is_live:
             return await self.close(code=CLOSE_REFUSED)
         self.session = session
-        self.interactive = self.grant.interactive and _query(self.scope).get("interactive", "1") != "0"
+        self.interactive = (
+            self.grant.interactive and _query(self.scope).get("interactive", "1") != "0"
+        )
         await self.accept()
         await self.start_live(frames_now=False)
         lease = await selectors.acontrol_of(session=session)
         self.link_holds = lease is not None and lease.holder_id is None
         described = await self.watch(session)
-        await self.send(text_data=json.dumps({
-            "type": "hello", "session_id": str(session.id), "status": session.status, "rate": self.rate,
-            "can_control": self.interactive, "holder": lease.holder_label if lease else None,
-            "you_hold_control": self.interactive and self.link_holds, **(described or {}),
-        }))
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "hello",
+                    "session_id": str(session.id),
+                    "status": session.status,
+                    "rate": self.rate,
+                    "can_control": self.interactive,
+                    "holder": lease.holder_label if lease else None,
+                    "you_hold_control": self.interactive and self.link_holds,
+                    **(described or {}),
+                }
+            )
+        )
         self.open_frames()
 
     async def live_event(self, message) -> None:
         event = message["event"]
         if event["type"] == "control.changed":
-            self.link_holds = event.get("holder") is not None and event.get("holder_user_id") is None
+            self.link_holds = (
+                event.get("holder") is not None and event.get("holder_user_id") is None
+            )
         await super().live_event(message)
         if event["type"] == "status.changed" and event["status"] not in ("active", "starting"):
             await self.close(code=CLOSE_ENDED)  # the link stops working with its session
@@ -340,7 +411,9 @@ class _NotteDebugConsumer(LiveConsumer):
             return None
         grant = viewer_grant(token)
         if grant is not None and grant.session_id == session_id:
-            return await selectors.asession_for_team_id(team_id=grant.team_id, session_id=session_id)
+            return await selectors.asession_for_team_id(
+                team_id=grant.team_id, session_id=session_id
+            )
         key = await authenticate(token)
         if key is None or not key.has_scope(Scope.SESSIONS):
             return None
@@ -363,7 +436,6 @@ class LogsConsumer(_NotteDebugConsumer):
     send_frames = False
 
 
-
 class CdpConsumer(AsyncWebsocketConsumer):
     """/cdp/<session_id>: a CDP client (Playwright's connect_over_cdp, Puppeteer's connect) attached
     to one session. Authorized at the handshake (cdp_access.py; these clients send no Origin), then
@@ -376,21 +448,28 @@ class CdpConsumer(AsyncWebsocketConsumer):
         self.bridge = None
         query = _query(self.scope)
         self.grant = await database_sync_to_async(cdp_access.cdp_grant)(
-            session_id=self.scope["url_route"]["kwargs"]["session_id"], token=query.get("token", ""),
-            header_key=_header_key(self.scope))
+            session_id=self.scope["url_route"]["kwargs"]["session_id"],
+            token=query.get("token", ""),
+            header_key=_header_key(self.scope),
+        )
         if self.grant is None:
             return await self.close(code=CLOSE_REFUSED)
         session = self.grant.session
         self.route = {"session_id": str(session.id), "team_id": str(session.team_id)}
         try:
-            opened = await client.call(session.worker_channel, {"type": "session.cdp.open", **self.route,
-                                                                "channel": self.channel_name}, wait_seconds=15)
+            opened = await client.call(
+                session.worker_channel,
+                {"type": "session.cdp.open", **self.route, "channel": self.channel_name},
+                wait_seconds=15,
+            )
         except PeriscopeError:
             return await self.close(code=CLOSE_REFUSED)
         self.bridge = opened["bridge"]
         self.attached_at = time.monotonic()
         self.detach_reason = "the client disconnected"
-        await self.channel_layer.group_add(events.session_group(self.route["session_id"]), self.channel_name)
+        await self.channel_layer.group_add(
+            events.session_group(self.route["session_id"]), self.channel_name
+        )
         await self.accept()
         await database_sync_to_async(cdp_access.cdp_attach_record)(grant=self.grant)
         self.watchdog = asyncio.ensure_future(self._watch())
@@ -398,7 +477,9 @@ class CdpConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None or self.bridge is None:
             return  # CDP is text; nothing else has a meaning here
-        await self._to_worker({"type": "session.cdp.in", **self.route, "bridge": self.bridge, "text": text_data})
+        await self._to_worker(
+            {"type": "session.cdp.in", **self.route, "bridge": self.bridge, "text": text_data}
+        )
 
     async def _to_worker(self, message: dict) -> None:
         deadline = time.monotonic() + 30
@@ -439,8 +520,11 @@ class CdpConsumer(AsyncWebsocketConsumer):
             if since_ping >= self.PING_SECONDS:
                 since_ping = 0.0
                 try:
-                    alive = await client.call(self.grant.session.worker_channel, {
-                        "type": "session.cdp.ping", **self.route, "bridge": self.bridge}, wait_seconds=10)
+                    alive = await client.call(
+                        self.grant.session.worker_channel,
+                        {"type": "session.cdp.ping", **self.route, "bridge": self.bridge},
+                        wait_seconds=10,
+                    )
                 except PeriscopeError:
                     alive = {"open": False}
                 if not alive.get("open"):
@@ -453,16 +537,24 @@ class CdpConsumer(AsyncWebsocketConsumer):
         bridge, self.bridge = self.bridge, None
         self.watchdog.cancel()
         with contextlib.suppress(Exception):
-            await self.channel_layer.send(self.grant.session.worker_channel,
-                                          {"type": "session.cdp.close", **self.route, "bridge": bridge})
-        await self.channel_layer.group_discard(events.session_group(self.route["session_id"]), self.channel_name)
+            await self.channel_layer.send(
+                self.grant.session.worker_channel,
+                {"type": "session.cdp.close", **self.route, "bridge": bridge},
+            )
+        await self.channel_layer.group_discard(
+            events.session_group(self.route["session_id"]), self.channel_name
+        )
         await database_sync_to_async(cdp_access.cdp_detach_record)(
-            grant=self.grant, reason=self.detach_reason, seconds=time.monotonic() - self.attached_at)
+            grant=self.grant, reason=self.detach_reason, seconds=time.monotonic() - self.attached_at
+        )
 
 
 def _header_key(scope) -> str:
     """An API key sent in `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    headers = {
+        name.decode("latin-1").lower(): value.decode("latin-1")
+        for name, value in scope.get("headers", [])
+    }
     scheme, _, value = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()

@@ -24,16 +24,25 @@ from .models import BrowserSession, SessionControl, SessionEvent
 from .worker import client
 
 
-def _record(session: BrowserSession, action: str, user: AbstractBaseUser | None, reason: str) -> None:
+def _record(
+    session: BrowserSession, action: str, user: AbstractBaseUser | None, reason: str
+) -> None:
     SessionEvent.objects.create(session=session, status=session.status, reason=reason[:300])
-    audit_record(team=session.team, action=action, actor_user=user, target=f"session {session.id}",
-                 data={"reason": reason})
+    audit_record(
+        team=session.team,
+        action=action,
+        actor_user=user,
+        target=f"session {session.id}",
+        data={"reason": reason},
+    )
 
 
 def _publish(session: BrowserSession, lease: SessionControl | None, reason: str) -> None:
     events.control_changed(
-        session_id=str(session.id), holder=lease.holder_label if lease else None,
-        holder_user_id=lease.holder_id if lease else None, since=lease.since.isoformat() if lease else None,
+        session_id=str(session.id),
+        holder=lease.holder_label if lease else None,
+        holder_user_id=lease.holder_id if lease else None,
+        since=lease.since.isoformat() if lease else None,
         reason=reason,
     )
 
@@ -49,12 +58,15 @@ def control_take(*, session: BrowserSession, membership: Membership) -> SessionC
     if lease is not None:
         if lease.holder_id == membership.user_id:
             return lease
-        raise Conflict(f"{lease.holder_label} has had control since {lease.since:%H:%M:%S} UTC; an owner or "
-                       "admin can take it over")
+        raise Conflict(
+            f"{lease.holder_label} has had control since {lease.since:%H:%M:%S} UTC; an owner or "
+            "admin can take it over"
+        )
     now = timezone.now()
     user = membership.user
-    lease = SessionControl.objects.create(session=session, holder=user, holder_label=str(user), since=now,
-                                          last_input_at=now)
+    lease = SessionControl.objects.create(
+        session=session, holder=user, holder_label=str(user), since=now, last_input_at=now
+    )
     reason = f"control taken by {user}"
     _record(session, AuditAction.CONTROL_TAKEN, user, reason)
     _publish(session, lease, reason)
@@ -72,7 +84,12 @@ def control_takeover(*, session: BrowserSession, membership: Membership) -> Sess
     now = timezone.now()
     user = membership.user
     reason = f"control taken over by {user} from {previous.holder_label}"
-    previous.holder, previous.holder_label, previous.since, previous.last_input_at = user, str(user), now, now
+    previous.holder, previous.holder_label, previous.since, previous.last_input_at = (
+        user,
+        str(user),
+        now,
+        now,
+    )
     previous.save()
     _record(session, AuditAction.CONTROL_TAKEN_OVER, user, reason)
     _publish(session, previous, reason)
@@ -94,8 +111,9 @@ def control_take_by_link(*, session: BrowserSession) -> SessionControl:
             return lease
         raise Conflict(f"{lease.holder_label} has had control since {lease.since:%H:%M:%S} UTC")
     now = timezone.now()
-    lease = SessionControl.objects.create(session=session, holder=None, holder_label=LINK_HOLDER, since=now,
-                                          last_input_at=now)
+    lease = SessionControl.objects.create(
+        session=session, holder=None, holder_label=LINK_HOLDER, since=now, last_input_at=now
+    )
     reason = f"control taken by {LINK_HOLDER}"
     _record(session, AuditAction.CONTROL_TAKEN, None, reason)
     _publish(session, lease, reason)
@@ -104,7 +122,11 @@ def control_take_by_link(*, session: BrowserSession) -> SessionControl:
 
 @transaction.atomic
 def control_release_by_link(*, session: BrowserSession) -> None:
-    lease = SessionControl.objects.select_for_update().filter(session=session, holder__isnull=True).first()
+    lease = (
+        SessionControl.objects.select_for_update()
+        .filter(session=session, holder__isnull=True)
+        .first()
+    )
     if lease is None:
         return
     lease.delete()
@@ -129,8 +151,12 @@ def control_release(*, session: BrowserSession, user: AbstractBaseUser) -> None:
 @transaction.atomic
 def control_end(*, session_id: str, reason: str) -> bool:
     """The lease ends without its holder: no input for too long, or the session ended."""
-    lease = SessionControl.objects.select_for_update().filter(session_id=session_id).select_related(
-        "session__team").first()
+    lease = (
+        SessionControl.objects.select_for_update()
+        .filter(session_id=session_id)
+        .select_related("session__team")
+        .first()
+    )
     if lease is None:
         return False
     session = lease.session
@@ -144,17 +170,25 @@ def control_end(*, session_id: str, reason: str) -> bool:
 def control_touch(*, inputs: dict[str, datetime]) -> None:
     """The worker's record of each lease's last input, saved every few seconds."""
     for session_id, at in inputs.items():
-        SessionControl.objects.filter(session_id=session_id, last_input_at__lt=at).update(last_input_at=at)
+        SessionControl.objects.filter(session_id=session_id, last_input_at__lt=at).update(
+            last_input_at=at
+        )
 
 
 async def control_tell_worker(*, session: BrowserSession, lease: SessionControl | None) -> None:
     """The owning worker enforces the lease (it refuses execute while someone holds control)."""
     if not session.is_live or not session.worker_channel:
         return
-    command = {"type": "session.control", "holder": lease.holder_label if lease else None,
-               "holder_user_id": lease.holder_id if lease else None}
-    await client.call(session.worker_channel, {**command, "session_id": str(session.id),
-                                               "team_id": str(session.team_id)}, wait_seconds=10)
+    command = {
+        "type": "session.control",
+        "holder": lease.holder_label if lease else None,
+        "holder_user_id": lease.holder_id if lease else None,
+    }
+    await client.call(
+        session.worker_channel,
+        {**command, "session_id": str(session.id), "team_id": str(session.team_id)},
+        wait_seconds=10,
+    )
 
 
 async def acontrol_take(*, session: BrowserSession, membership: Membership) -> SessionControl:

@@ -28,7 +28,9 @@ class EmbeddedServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 8000, worker: Worker | None = None):
         app = import_string(settings.ASGI_APPLICATION)
         # No access log: query strings can carry keys (the agent-logs socket's ?token=).
-        config = uvicorn.Config(app, host=host, port=port, access_log=False, lifespan="off", log_level="warning")
+        config = uvicorn.Config(
+            app, host=host, port=port, access_log=False, lifespan="off", log_level="warning"
+        )
         self.server = _Uvicorn(config)
         self.worker = worker
         self.started = asyncio.Event()

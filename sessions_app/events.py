@@ -73,7 +73,9 @@ class StatusChanged(TypedDict):
 
 class ControlChanged(TypedDict):
     type: Literal["control.changed"]
-    holder: str | None  # who holds control now, as shown to watchers; None: the API and agents drive
+    holder: (
+        str | None
+    )  # who holds control now, as shown to watchers; None: the API and agents drive
     holder_user_id: int | None
     since: str | None
     reason: str
@@ -99,22 +101,33 @@ class StreamEnded(TypedDict):
 
 
 LiveEvent = (
-    StepStarted | StepFinished | Navigated | TabsChanged | StatusChanged | ControlChanged | ConsoleError
-    | RequestFailed | StreamEnded
+    StepStarted
+    | StepFinished
+    | Navigated
+    | TabsChanged
+    | StatusChanged
+    | ControlChanged
+    | ConsoleError
+    | RequestFailed
+    | StreamEnded
 )
 
 
 async def publish(session_id: str, event: LiveEvent) -> None:
     """Send to everyone watching the session. Never raises: a live view is not worth a failure."""
     try:
-        await get_channel_layer().group_send(session_group(session_id), {"type": MESSAGE_TYPE, "event": event})
+        await get_channel_layer().group_send(
+            session_group(session_id), {"type": MESSAGE_TYPE, "event": event}
+        )
     except Exception:
         log.exception("could not publish %s for session %s", event.get("type"), session_id)
 
 
 async def publish_team(team_id: str, event: LiveEvent) -> None:
     try:
-        await get_channel_layer().group_send(team_sessions_group(team_id), {"type": MESSAGE_TYPE, "event": event})
+        await get_channel_layer().group_send(
+            team_sessions_group(team_id), {"type": MESSAGE_TYPE, "event": event}
+        )
     except Exception:
         log.exception("could not publish %s for team %s", event.get("type"), team_id)
 
@@ -133,12 +146,27 @@ def publish_on_commit(session_id: str, event: LiveEvent, *, team_id: str | None 
 def status_changed(*, session_id: str, team_id: str, status: str, reason: str) -> None:
     public = "active" if status == "starting" else status
     publish_on_commit(
-        session_id, StatusChanged(type="status.changed", session_id=session_id, status=public, reason=reason),
+        session_id,
+        StatusChanged(type="status.changed", session_id=session_id, status=public, reason=reason),
         team_id=team_id,
     )
 
 
-def control_changed(*, session_id: str, holder: str | None, holder_user_id: int | None, since: str | None,
-                    reason: str) -> None:
-    publish_on_commit(session_id, ControlChanged(type="control.changed", holder=holder,
-                                                 holder_user_id=holder_user_id, since=since, reason=reason))
+def control_changed(
+    *,
+    session_id: str,
+    holder: str | None,
+    holder_user_id: int | None,
+    since: str | None,
+    reason: str,
+) -> None:
+    publish_on_commit(
+        session_id,
+        ControlChanged(
+            type="control.changed",
+            holder=holder,
+            holder_user_id=holder_user_id,
+            since=since,
+            reason=reason,
+        ),
+    )

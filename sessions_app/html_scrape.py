@@ -5,8 +5,14 @@ from typing import Any
 from browser.scrape import ScrapeError, ScrapeOptions, html_to_result
 from core.errors import InvalidInput
 
-SCRAPE_FIELDS = ("only_main_content", "selector", "scrape_links", "scrape_images", "only_images",
-                 "use_link_placeholders")
+SCRAPE_FIELDS = (
+    "only_main_content",
+    "selector",
+    "scrape_links",
+    "scrape_images",
+    "only_images",
+    "use_link_placeholders",
+)
 
 
 def scrape_options(data: dict[str, Any]) -> ScrapeOptions:
@@ -14,9 +20,12 @@ def scrape_options(data: dict[str, Any]) -> ScrapeOptions:
     return ScrapeOptions(**fields, ignored_tags=tuple(data.get("ignored_tags") or ()))
 
 
-def scrape_html(html: str, options: dict[str, Any], *, base_url: str = "",
-                frames: list[tuple[str, str]] = ()) -> dict[str, Any]:
+def scrape_html(
+    html: str, options: dict[str, Any], *, base_url: str = "", frames: list[tuple[str, str]] = ()
+) -> dict[str, Any]:
     try:
-        return html_to_result(html, scrape_options(options), base_url=base_url, frames=list(frames)).to_wire()
+        return html_to_result(
+            html, scrape_options(options), base_url=base_url, frames=list(frames)
+        ).to_wire()
     except ScrapeError as exc:  # e.g. a selector that is not valid CSS: the caller's to fix
         raise InvalidInput(exc.field or "html", str(exc)) from None

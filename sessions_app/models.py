@@ -52,10 +52,16 @@ class BrowserSession(UUIDModel):
     started_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    started_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.STARTING)
+    started_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=SessionStatus.choices, default=SessionStatus.STARTING
+    )
     error = models.TextField(blank=True)
-    worker = models.ForeignKey(BrowserWorker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    worker = models.ForeignKey(
+        BrowserWorker, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     worker_channel = models.CharField(max_length=200, blank=True)
 
     headless = models.BooleanField(default=True)
@@ -77,7 +83,9 @@ class BrowserSession(UUIDModel):
     # Bytes the session's pages sent and received through the egress proxy.
     network_request_bytes = models.PositiveBigIntegerField(default=0)
     network_response_bytes = models.PositiveBigIntegerField(default=0)
-    replay_status = models.CharField(max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.NONE, blank=True)
+    replay_status = models.CharField(
+        max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.NONE, blank=True
+    )
     replay_claimed_at = models.DateTimeField(null=True, blank=True)
     replay_frames = models.PositiveIntegerField(default=0)
     # When vault secrets were first filled into the session's pages. From then on a CDP client
@@ -151,7 +159,9 @@ class Step(models.Model):
 
     class Meta:
         ordering = ["session", "index"]
-        constraints = [models.UniqueConstraint(fields=["session", "index"], name="one_step_per_index")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "index"], name="one_step_per_index")
+        ]
 
     def __str__(self) -> str:
         return f"{self.session_id}#{self.index}"
@@ -161,9 +171,12 @@ class SessionControl(models.Model):
     """Who drives a session's page by hand from the live view: one holder at a time. While a
     lease exists, API calls that act on the page answer 409 naming the holder."""
 
-    session = models.OneToOneField(BrowserSession, on_delete=models.CASCADE, primary_key=True, related_name="control")
-    holder = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="+")
+    session = models.OneToOneField(
+        BrowserSession, on_delete=models.CASCADE, primary_key=True, related_name="control"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     holder_label = models.CharField(max_length=150)
     since = models.DateTimeField()
     last_input_at = models.DateTimeField()

@@ -19,8 +19,15 @@ from .services import session_command_by_id
 MIN_ACTIONS_WAIT_SECONDS = 3.0
 
 
-async def observe(*, team: Team, session_id: str, max_nb_actions: int, min_nb_actions: int | None,
-                  instructions: str | None, perception_type: str) -> dict[str, Any] | str:
+async def observe(
+    *,
+    team: Team,
+    session_id: str,
+    max_nb_actions: int,
+    min_nb_actions: int | None,
+    instructions: str | None,
+    perception_type: str,
+) -> dict[str, Any] | str:
     """The Observation; as a ready JSON string when no narrowing is asked (the common case)."""
     if perception_type == "deep":
         llm.require("perception_type")
@@ -49,7 +56,7 @@ async def narrow(actions: list[dict[str, Any]], instructions: str) -> list[dict[
         listing = "\n".join(f"{a['id']}: {a['description']}" for a in actions)
         answer = await llm.complete_json(
             system="You select the page actions relevant to a user's instructions. "
-                   'Answer JSON {"ids": [...]} with ids from the list, most relevant first.',
+            'Answer JSON {"ids": [...]} with ids from the list, most relevant first.',
             user=f"Instructions: {instructions}\n\nActions:\n{listing}",
         )
         by_id = {a["id"]: a for a in actions}
@@ -71,13 +78,26 @@ async def execute(*, team: Team, session_id: str, action: dict[str, Any]) -> dic
     result = await session_command_by_id(
         team=team, session_id=session_id, command={"type": "session.execute", "action": action}
     )
-    if result["success"] and action["type"] == "scrape" and result.get("data") and wants_structured(action):
+    if (
+        result["success"]
+        and action["type"] == "scrape"
+        and result.get("data")
+        and wants_structured(action)
+    ):
         result["data"] = await with_structured(result["data"], action)
     return ExecutionResult.wire(result, action)
 
 
-async def screenshot(*, team: Team, session_id: str, image_type: str, quality: int | None,
-                     full_page: bool) -> bytes:
-    return await session_command_by_id(team=team, session_id=session_id, command={
-        "type": "session.screenshot", "image_type": image_type, "quality": quality, "full_page": full_page,
-    })
+async def screenshot(
+    *, team: Team, session_id: str, image_type: str, quality: int | None, full_page: bool
+) -> bytes:
+    return await session_command_by_id(
+        team=team,
+        session_id=session_id,
+        command={
+            "type": "session.screenshot",
+            "image_type": image_type,
+            "quality": quality,
+            "full_page": full_page,
+        },
+    )

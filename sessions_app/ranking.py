@@ -4,7 +4,24 @@ import re
 from typing import Any
 
 WORD = re.compile(r"[a-z0-9]{2,}")
-STOP_WORDS = {"the", "to", "on", "in", "of", "and", "or", "a", "an", "for", "with", "my", "me", "find", "all", "this"}
+STOP_WORDS = {
+    "the",
+    "to",
+    "on",
+    "in",
+    "of",
+    "and",
+    "or",
+    "a",
+    "an",
+    "for",
+    "with",
+    "my",
+    "me",
+    "find",
+    "all",
+    "this",
+}
 
 
 def _searchable(description: str) -> str:

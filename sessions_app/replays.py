@@ -69,14 +69,18 @@ def replay_files(*, session: BrowserSession) -> ReplayFiles | None:
         return None
     paths = replay_paths(session)
     present = {kind: path for kind, path in paths.items() if default_storage.exists(path)}
-    return ReplayFiles(webp=present.get("webp"), mp4=present.get("mp4"), frames=session.replay_frames)
+    return ReplayFiles(
+        webp=present.get("webp"), mp4=present.get("mp4"), frames=session.replay_frames
+    )
 
 
 async def replay_ready(*, session: BrowserSession) -> ReplayFiles:
     """The replay's files, building them first if needed (bounded wait). Raises NotFound while
     the session runs, when it has no step to show, or while the build is still going."""
     if session.is_live:
-        raise NotFound(f"Session {session.id} is still active: stop it first, then ask for its replay")
+        raise NotFound(
+            f"Session {session.id} is still active: stop it first, then ask for its replay"
+        )
     files = await sync_to_async(replay_files)(session=session)
     if files is not None:
         return files
@@ -97,8 +101,12 @@ async def replay_ready(*, session: BrowserSession) -> ReplayFiles:
     files = await sync_to_async(replay_files)(session=session)
     if files is None:
         if session.replay_status == ReplayStatus.FAILED:
-            raise NotFound(f"The replay of session {session.id} could not be built; the server log says why")
-        raise NotFound(f"The replay of session {session.id} is being built; ask again in a few seconds")
+            raise NotFound(
+                f"The replay of session {session.id} could not be built; the server log says why"
+            )
+        raise NotFound(
+            f"The replay of session {session.id} is being built; ask again in a few seconds"
+        )
     return files
 
 
@@ -119,14 +127,23 @@ def replay_for_console(*, session: BrowserSession) -> ConsoleReplay:
         return ConsoleReplay("live")
     files = replay_files(session=session)
     if files is not None:
+
         def url(kind: str, path: str | None) -> str | None:
             return reverse("replay_file", args=[replay_token(session, kind)]) if path else None
 
-        return ConsoleReplay("ready", webp_url=url("webp", files.webp), mp4_url=url("mp4", files.mp4),
-                             frames=files.frames)
+        return ConsoleReplay(
+            "ready",
+            webp_url=url("webp", files.webp),
+            mp4_url=url("mp4", files.mp4),
+            frames=files.frames,
+        )
     if session.replay_status == ReplayStatus.FAILED:
         return ConsoleReplay("failed")
-    return ConsoleReplay("building") if replay_request_build(session=session) else ConsoleReplay("none")
+    return (
+        ConsoleReplay("building")
+        if replay_request_build(session=session)
+        else ConsoleReplay("none")
+    )
 
 
 def replay_request_build(*, session: BrowserSession) -> bool:
@@ -135,7 +152,9 @@ def replay_request_build(*, session: BrowserSession) -> bool:
     if not steps_with_screenshots(session=session):
         return False
     if _claim(session):
-        threading.Thread(target=_build_in_thread, args=(session.pk,), name=f"replay-{session.pk}", daemon=True).start()
+        threading.Thread(
+            target=_build_in_thread, args=(session.pk,), name=f"replay-{session.pk}", daemon=True
+        ).start()
     return True
 
 
@@ -145,7 +164,11 @@ def _claim(session: BrowserSession) -> bool:
     building_for = timezone.now() - row.replay_claimed_at if row.replay_claimed_at else None
     if row.replay_status == ReplayStatus.READY:
         return False
-    if row.replay_status == ReplayStatus.BUILDING and building_for is not None and building_for < STALE_BUILD:
+    if (
+        row.replay_status == ReplayStatus.BUILDING
+        and building_for is not None
+        and building_for < STALE_BUILD
+    ):
         return False
     row.replay_status = ReplayStatus.BUILDING
     row.replay_claimed_at = timezone.now()
@@ -157,7 +180,9 @@ def _build_in_thread(session_id) -> None:
     try:
         session = BrowserSession.objects.get(pk=session_id)
         frames = replay_build(session=session)
-        BrowserSession.objects.filter(pk=session_id).update(replay_status=ReplayStatus.READY, replay_frames=frames)
+        BrowserSession.objects.filter(pk=session_id).update(
+            replay_status=ReplayStatus.READY, replay_frames=frames
+        )
     except Exception:
         log.exception("could not build the replay of %s", session_id)
         BrowserSession.objects.filter(pk=session_id).update(replay_status=ReplayStatus.FAILED)
@@ -174,8 +199,15 @@ def replay_build(*, session: BrowserSession) -> int:
     size = _frame_size(steps[0], len(steps))
     frames = [_frame(step, size) for step in steps]
     buffer = io.BytesIO()
-    frames[0].save(buffer, format="WEBP", save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0,
-                   quality=70)
+    frames[0].save(
+        buffer,
+        format="WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        duration=FRAME_MS,
+        loop=0,
+        quality=70,
+    )
     del frames
     _replace(paths["webp"], buffer.getvalue())
     if shutil.which("ffmpeg"):
@@ -186,7 +218,11 @@ def replay_build(*, session: BrowserSession) -> int:
 def _frame_size(first: Step, count: int) -> tuple[int, int]:
     with first.screenshot.open("rb") as handle, Image.open(handle) as image:
         width, height = image.size
-    scale = min(1.0, MAX_FRAME_SIDE / max(width, height), (WEBP_PIXEL_BUDGET / count / (width * height)) ** 0.5)
+    scale = min(
+        1.0,
+        MAX_FRAME_SIDE / max(width, height),
+        (WEBP_PIXEL_BUDGET / count / (width * height)) ** 0.5,
+    )
     # Even sides: H.264 needs them.
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
@@ -201,10 +237,25 @@ def _mp4(steps: list[Step], size: tuple[int, int], path: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "replay.mp4"
         command = [
-            "ffmpeg", "-loglevel", "error", "-y", "-f", "image2pipe", "-framerate", str(1000 / FRAME_MS),
-            "-i", "-", "-pix_fmt", "yuv420p", "-r", "25", str(target),
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "image2pipe",
+            "-framerate",
+            str(1000 / FRAME_MS),
+            "-i",
+            "-",
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            "25",
+            str(target),
         ]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         assert process.stdin
         try:
             for step in steps:

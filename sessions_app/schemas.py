@@ -26,7 +26,7 @@ MAX_PAGE = 100_000
 
 
 def public_status(session: BrowserSession) -> str:
-    """"starting" is internal: for the API a start has not answered yet, so it reads as active."""
+    """ "starting" is internal: for the API a start has not answered yet, so it reads as active."""
     return SessionStatus.ACTIVE if session.status == SessionStatus.STARTING else session.status
 
 
@@ -51,7 +51,9 @@ class SessionStartRequest(Schema):
     solve_captchas: bool = False
     max_duration_minutes: int = Field(15, ge=1, le=1440)
     idle_timeout_minutes: int | None = Field(None, ge=1, le=15)
-    timeout_minutes: int | None = Field(None, ge=1, le=15, description="deprecated name of idle_timeout_minutes")
+    timeout_minutes: int | None = Field(
+        None, ge=1, le=15, description="deprecated name of idle_timeout_minutes"
+    )
     proxies: bool | list[dict[str, Any]] = False
     browser_type: BrowserType = "chromium"
     user_agent: str | None = Field(None, max_length=512)
@@ -65,9 +67,14 @@ class SessionStartRequest(Schema):
     web_bot_auth: bool = False
     extra_http_headers: dict[str, str] | None = Field(None, max_length=50)
     vault_id: str | None = Field(None, max_length=100)
-    persona_id: str | None = Field(None, max_length=100, description=(
-        "Periscope: the persona whose mail and SMS email_read and sms_read read (a persona's vault "
-        "as vault_id names it too)"))
+    persona_id: str | None = Field(
+        None,
+        max_length=100,
+        description=(
+            "Periscope: the persona whose mail and SMS email_read and sms_read read (a persona's vault "
+            "as vault_id names it too)"
+        ),
+    )
     profile: dict[str, Any] | None = None
 
 
@@ -83,9 +90,16 @@ class StepResponse(Schema):
 
     @classmethod
     def from_step(cls, step: Step) -> Self:
-        return cls(index=step.index, action=step.action, success=step.success, message=step.message,
-                   url_before=step.url_before, url_after=step.url_after, duration_ms=step.duration_ms,
-                   created_at=step.created_at)
+        return cls(
+            index=step.index,
+            action=step.action,
+            success=step.success,
+            message=step.message,
+            url_before=step.url_before,
+            url_after=step.url_after,
+            duration_ms=step.duration_ms,
+            created_at=step.created_at,
+        )
 
 
 class SessionResponse(Schema):
@@ -116,8 +130,14 @@ class SessionResponse(Schema):
     vault_id: str | None
 
     @classmethod
-    def from_session(cls, session: BrowserSession, urls: PublicUrls, steps: list[Step] | None = None, *,
-                     api_key: ApiKey | None = None) -> Self:
+    def from_session(
+        cls,
+        session: BrowserSession,
+        urls: PublicUrls,
+        steps: list[Step] | None = None,
+        *,
+        api_key: ApiKey | None = None,
+    ) -> Self:
         """api_key: the caller's, which the token in cdp_url is bound to."""
         duration = session.duration
         return cls(
@@ -184,7 +204,9 @@ class TabDebugResponse(Schema):
     ws_url: str
 
     @classmethod
-    def from_tab(cls, session: BrowserSession, urls: PublicUrls, tab: dict[str, Any], *, cdp: str) -> Self:
+    def from_tab(
+        cls, session: BrowserSession, urls: PublicUrls, tab: dict[str, Any], *, cdp: str
+    ) -> Self:
         return cls(metadata=TabMetadata(**tab), debug_url=console_url(session, urls), ws_url=cdp)
 
 
@@ -194,8 +216,15 @@ class SessionDebugResponse(Schema):
     tabs: list[TabDebugResponse]
 
     @classmethod
-    def from_session(cls, session: BrowserSession, urls: PublicUrls, tabs: list[dict[str, Any]], *,
-                     api_key: ApiKey | None = None, user: AbstractBaseUser | None = None) -> Self:
+    def from_session(
+        cls,
+        session: BrowserSession,
+        urls: PublicUrls,
+        tabs: list[dict[str, Any]],
+        *,
+        api_key: ApiKey | None = None,
+        user: AbstractBaseUser | None = None,
+    ) -> Self:
         """api_key or user: whoever asked, whom the token in the CDP URL is bound to."""
         cdp = cdp_url(session, urls, api_key=api_key, user=user)
         return cls(
@@ -231,18 +260,30 @@ class Cookie(Schema):
         expires = cookie.get("expires", -1)
         lasting = expires is not None and expires >= 0
         return cls(
-            name=cookie["name"], value=cookie["value"], domain=cookie["domain"], path=cookie.get("path", "/"),
-            httpOnly=bool(cookie.get("httpOnly", False)), secure=bool(cookie.get("secure", False)),
-            sameSite=cookie.get("sameSite") if cookie.get("sameSite") in ("Lax", "None", "Strict") else None,
-            hostOnly=not cookie["domain"].startswith("."), session=not lasting,
-            expires=expires if lasting else None, expirationDate=expires if lasting else None,
+            name=cookie["name"],
+            value=cookie["value"],
+            domain=cookie["domain"],
+            path=cookie.get("path", "/"),
+            httpOnly=bool(cookie.get("httpOnly", False)),
+            secure=bool(cookie.get("secure", False)),
+            sameSite=cookie.get("sameSite")
+            if cookie.get("sameSite") in ("Lax", "None", "Strict")
+            else None,
+            hostOnly=not cookie["domain"].startswith("."),
+            session=not lasting,
+            expires=expires if lasting else None,
+            expirationDate=expires if lasting else None,
         )
 
     def to_browser(self) -> dict[str, Any]:
         """The cookie as Playwright's add_cookies takes it."""
         out: dict[str, Any] = {
-            "name": self.name, "value": self.value, "domain": self.domain, "path": self.path or "/",
-            "httpOnly": self.httpOnly, "secure": bool(self.secure),
+            "name": self.name,
+            "value": self.value,
+            "domain": self.domain,
+            "path": self.path or "/",
+            "httpOnly": self.httpOnly,
+            "secure": bool(self.secure),
         }
         if self.sameSite:
             out["sameSite"] = self.sameSite
@@ -342,7 +383,9 @@ class Observation(Schema):
     space: ActionSpace
 
     @staticmethod
-    def wire(raw: dict[str, Any], actions: list[dict[str, Any]], description: str | None = None) -> dict[str, Any]:
+    def wire(
+        raw: dict[str, Any], actions: list[dict[str, Any]], description: str | None = None
+    ) -> dict[str, Any]:
         """The Observation as JSON-ready data, from a worker's reading of the page (epoch
         times). The worker builds this and serialises it once; nothing re-validates it on the
         hot path, so the tests check it against this schema."""
@@ -362,9 +405,32 @@ class Observation(Schema):
 # -- page: actions (what /page/execute receives) ---------------------------------------------------
 
 FormKey = Literal[
-    "title", "first_name", "middle_name", "last_name", "full_name", "email", "company", "address1", "address2",
-    "address3", "city", "state", "postal_code", "country", "phone", "cc_name", "cc_number", "cc_exp_month",
-    "cc_exp_year", "cc_exp", "cc_cvv", "username", "password", "current_password", "new_password", "totp",
+    "title",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "full_name",
+    "email",
+    "company",
+    "address1",
+    "address2",
+    "address3",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "phone",
+    "cc_name",
+    "cc_number",
+    "cc_exp_month",
+    "cc_exp_year",
+    "cc_exp",
+    "cc_cvv",
+    "username",
+    "password",
+    "current_password",
+    "new_password",
+    "totp",
 ]
 
 
@@ -493,16 +559,33 @@ class EvaluateJsAction(_ActionBase):
 
 
 Action = Annotated[
-    ClickAction | FillAction | CheckAction | SelectDropdownOptionAction | UploadFileAction | DownloadFileAction
-    | GotoAction | TabOrHistoryAction | SwitchTabAction | WaitAction | PressKeyAction | ScrollAction
-    | CaptchaSolveAction | FormFillAction | HelpAction | CompletionAction | ScrapeAction | ReadMessagesAction
+    ClickAction
+    | FillAction
+    | CheckAction
+    | SelectDropdownOptionAction
+    | UploadFileAction
+    | DownloadFileAction
+    | GotoAction
+    | TabOrHistoryAction
+    | SwitchTabAction
+    | WaitAction
+    | PressKeyAction
+    | ScrollAction
+    | CaptchaSolveAction
+    | FormFillAction
+    | HelpAction
+    | CompletionAction
+    | ScrapeAction
+    | ReadMessagesAction
     | EvaluateJsAction,
     Field(discriminator="type"),
 ]
 
 
 ACTION_TYPES = frozenset(
-    tag for member in get_args(get_args(Action)[0]) for tag in get_args(member.model_fields["type"].annotation)
+    tag
+    for member in get_args(get_args(Action)[0])
+    for tag in get_args(member.model_fields["type"].annotation)
 )
 
 
@@ -566,7 +649,9 @@ class ExecutionResult(Schema):
             "message": result["message"],
             "exception": None if result["success"] else result["message"],
         }
-        if result.get("data") and "markdown" in result["data"]:  # only DataSpace-shaped data validates
+        if (
+            result.get("data") and "markdown" in result["data"]
+        ):  # only DataSpace-shaped data validates
             reply["data"] = result["data"]
         return reply
 
@@ -650,7 +735,12 @@ class BrowserSessionResponse(Schema):
             by_max = session.created_at + timedelta(minutes=session.max_duration_minutes)
             expires_at = min(by_idle, by_max)
         return cls(
-            session_id=str(session.id), status=public_status(session), viewport_width=session.viewport_width,
-            viewport_height=session.viewport_height, user_agent=session.user_agent or None,
-            created_at=session.created_at, last_activity=session.last_accessed_at, expires_at=expires_at,
+            session_id=str(session.id),
+            status=public_status(session),
+            viewport_width=session.viewport_width,
+            viewport_height=session.viewport_height,
+            user_agent=session.user_agent or None,
+            created_at=session.created_at,
+            last_activity=session.last_accessed_at,
+            expires_at=expires_at,
         )

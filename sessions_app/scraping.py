@@ -27,7 +27,9 @@ ONESHOT_MINUTES = 2
 SEARCH_TIMEOUT_SECONDS = 20
 
 
-async def scrape_oneshot(*, team: Team, api_key: ApiKey | None, url: str, options: dict[str, Any]) -> dict[str, Any]:
+async def scrape_oneshot(
+    *, team: Team, api_key: ApiKey | None, url: str, options: dict[str, Any]
+) -> dict[str, Any]:
     refusal = navigation_refusal(url)
     if refusal:
         raise InvalidInput("url", refusal)
@@ -38,19 +40,28 @@ async def scrape_oneshot(*, team: Team, api_key: ApiKey | None, url: str, option
     try:
         data = await client.call(
             START_QUEUE,
-            {"type": "scrape.oneshot", "session_id": session_id, "team_id": str(team.pk), "url": url,
-             "options": options, "spec": start.browser_spec(session_id)},
+            {
+                "type": "scrape.oneshot",
+                "session_id": session_id,
+                "team_id": str(team.pk),
+                "url": url,
+                "options": options,
+                "spec": start.browser_spec(session_id),
+            },
             wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
         )
     except PeriscopeError as exc:
         await sync_to_async(session_mark_ended)(
-            session_id=session_id, status=SessionStatus.ERROR if exc.status >= 500 else SessionStatus.CLOSED,
+            session_id=session_id,
+            status=SessionStatus.ERROR if exc.status >= 500 else SessionStatus.CLOSED,
             reason=f"one-shot scrape of {url[:200]} failed: {exc.message}",
             error=exc.message if exc.status >= 500 else "",
         )
         raise
     await sync_to_async(session_mark_ended)(
-        session_id=session_id, status=SessionStatus.CLOSED, reason=f"one-shot scrape of {url[:200]} done"
+        session_id=session_id,
+        status=SessionStatus.CLOSED,
+        reason=f"one-shot scrape of {url[:200]} done",
     )
     return await with_structured(data, options)
 
@@ -64,26 +75,40 @@ async def scrape_from_html(
     check_structured_request(options.get("instructions"), options.get("response_format"))
     if html is None:
         (base_url, html), frames = frames[0], frames[1:]
-    data = await sync_to_async(scrape_html, thread_sensitive=False)(html, options, base_url=base_url, frames=frames)
+    data = await sync_to_async(scrape_html, thread_sensitive=False)(
+        html, options, base_url=base_url, frames=frames
+    )
     return await with_structured(data, options)
 
 
 async def search_web(*, query: str) -> list[dict[str, str]]:
     """Results from the configured SearXNG instance (its JSON output)."""
     if not settings.SEARCH_URL:
-        raise InvalidInput("q", "web search needs a search endpoint: set SEARCH_URL to a SearXNG instance "
-                                "(with its JSON format enabled) on the server")
+        raise InvalidInput(
+            "q",
+            "web search needs a search endpoint: set SEARCH_URL to a SearXNG instance "
+            "(with its JSON format enabled) on the server",
+        )
     try:
         async with httpx.AsyncClient(timeout=SEARCH_TIMEOUT_SECONDS) as http:
-            response = await http.get(f"{settings.SEARCH_URL}/search", params={"q": query, "format": "json"})
+            response = await http.get(
+                f"{settings.SEARCH_URL}/search", params={"q": query, "format": "json"}
+            )
             response.raise_for_status()
             payload = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         raise UpstreamFailed(f"the search endpoint {settings.SEARCH_URL} failed: {exc}") from None
     results = payload.get("results") if isinstance(payload, dict) else None
     if not isinstance(results, list):
-        raise UpstreamFailed(f"the search endpoint {settings.SEARCH_URL} answered without a results list")
+        raise UpstreamFailed(
+            f"the search endpoint {settings.SEARCH_URL} answered without a results list"
+        )
     return [
-        {"title": str(r.get("title", "")), "url": str(r.get("url", "")), "content": str(r.get("content", ""))}
-        for r in results if isinstance(r, dict)
+        {
+            "title": str(r.get("title", "")),
+            "url": str(r.get("url", "")),
+            "content": str(r.get("content", "")),
+        }
+        for r in results
+        if isinstance(r, dict)
     ]

@@ -55,7 +55,9 @@ def session_get_for_team(*, team: Team, session_id: str) -> BrowserSession:
     return session
 
 
-def session_list_for_team(*, team: Team, only_active: bool = False, status: str | None = None) -> QuerySet[BrowserSession]:
+def session_list_for_team(
+    *, team: Team, only_active: bool = False, status: str | None = None
+) -> QuerySet[BrowserSession]:
     sessions = session_queryset(team=team)
     if only_active:
         sessions = sessions.filter(status__in=LIVE_STATUSES)
@@ -64,7 +66,9 @@ def session_list_for_team(*, team: Team, only_active: bool = False, status: str 
     return sessions.order_by("-created_at")
 
 
-async def asession_page_for_team(*, team: Team, only_active: bool, page: int, page_size: int) -> list[BrowserSession]:
+async def asession_page_for_team(
+    *, team: Team, only_active: bool, page: int, page_size: int
+) -> list[BrowserSession]:
     """One page of the team's sessions, newest first (both APIs' list endpoints)."""
     sessions = session_list_for_team(team=team, only_active=only_active)
     return await sync_to_async(lambda: list(paginate(sessions, page=page, page_size=page_size)))()
@@ -98,7 +102,11 @@ async def asession_for_member(*, user, session_id: str) -> tuple[BrowserSession,
     session = await BrowserSession.objects.filter(pk=pk).select_related("team").afirst()
     if session is None:
         return None
-    membership = await Membership.objects.filter(team_id=session.team_id, user=user).select_related("user").afirst()
+    membership = (
+        await Membership.objects.filter(team_id=session.team_id, user=user)
+        .select_related("user")
+        .afirst()
+    )
     return (session, membership) if membership is not None else None
 
 
@@ -107,7 +115,9 @@ async def asession_for_team_id(*, team_id: str, session_id: str) -> BrowserSessi
         pk = uuid.UUID(str(session_id))
     except ValueError:
         return None
-    return await BrowserSession.objects.filter(pk=pk, team_id=team_id).select_related("team").afirst()
+    return (
+        await BrowserSession.objects.filter(pk=pk, team_id=team_id).select_related("team").afirst()
+    )
 
 
 def control_of(*, session: BrowserSession) -> SessionControl | None:
@@ -123,11 +133,17 @@ async def amembership_exists(*, team_id, user_id) -> bool:
 
 
 async def alive_sessions_of_team(*, team_id) -> list[BrowserSession]:
-    return [s async for s in BrowserSession.objects.filter(team_id=team_id, status__in=LIVE_STATUSES)]
+    return [
+        s async for s in BrowserSession.objects.filter(team_id=team_id, status__in=LIVE_STATUSES)
+    ]
 
 
-def session_list_for_persona(*, team: Team, persona_id: str, limit: int = 50) -> list[BrowserSession]:
-    return list(session_queryset(team=team).filter(persona_id=persona_id).order_by("-created_at")[:limit])
+def session_list_for_persona(
+    *, team: Team, persona_id: str, limit: int = 50
+) -> list[BrowserSession]:
+    return list(
+        session_queryset(team=team).filter(persona_id=persona_id).order_by("-created_at")[:limit]
+    )
 
 
 def step_for_team(*, team: Team, session_id, index: int) -> Step | None:
@@ -167,7 +183,10 @@ def sessions_due_for_purge(
     `building_since` is being built right now: it is left for next time."""
     rows = (
         BrowserSession.objects.filter(status__in=ENDED_STATUSES, closed_at__lt=cutoff)
-        .filter(Q(Exists(Step.objects.filter(session=OuterRef("pk")))) | ~Q(replay_status=ReplayStatus.NONE))
+        .filter(
+            Q(Exists(Step.objects.filter(session=OuterRef("pk"))))
+            | ~Q(replay_status=ReplayStatus.NONE)
+        )
         .exclude(replay_status=ReplayStatus.BUILDING, replay_claimed_at__gte=building_since)
         .select_related("team")
         .order_by("closed_at", "id")

@@ -62,7 +62,11 @@ def team_cap_check(*, team: Team, extra: int = 0) -> None:
 
 @transaction.atomic
 def session_reserve(
-    *, team: Team, options: StartOptions, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+    *,
+    team: Team,
+    options: StartOptions,
+    user: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> BrowserSession:
     """Create the row in `starting`, within the team's concurrency cap (checked under a lock)."""
     Team.objects.select_for_update().filter(pk=team.pk).first()
@@ -74,9 +78,15 @@ def session_reserve(
         status=SessionStatus.STARTING,
         **options.model_fields(),
     )
-    SessionEvent.objects.create(session=session, status=SessionStatus.STARTING, reason="start requested")
-    events.status_changed(session_id=str(session.id), team_id=str(team.pk), status=session.status,
-                          reason="start requested")
+    SessionEvent.objects.create(
+        session=session, status=SessionStatus.STARTING, reason="start requested"
+    )
+    events.status_changed(
+        session_id=str(session.id),
+        team_id=str(team.pk),
+        status=session.status,
+        reason="start requested",
+    )
     return session
 
 
@@ -94,8 +104,12 @@ def session_mark_active(*, session_id: str, worker: BrowserWorker) -> bool:
     session.save(update_fields=["status", "worker", "worker_channel", "last_accessed_at"])
     reason = f"browser ready on {worker}"
     SessionEvent.objects.create(session=session, status=SessionStatus.ACTIVE, reason=reason)
-    events.status_changed(session_id=str(session.id), team_id=str(session.team_id), status=session.status,
-                          reason=reason)
+    events.status_changed(
+        session_id=str(session.id),
+        team_id=str(session.team_id),
+        status=session.status,
+        reason=reason,
+    )
     return True
 
 
@@ -111,10 +125,14 @@ def session_mark_ended(*, session_id: str, status: str, reason: str, error: str 
     session.save(update_fields=["status", "closed_at", "error"])
     SessionEvent.objects.create(session=session, status=status, reason=reason[:300])
     control_end(session_id=session_id, reason="the session ended")
-    events.status_changed(session_id=str(session.id), team_id=str(session.team_id), status=status,
-                          reason=reason[:300])
-    transaction.on_commit(lambda: signals.session_ended.send(
-        sender=BrowserSession, session_id=str(session.id), status=status, reason=reason[:300]))
+    events.status_changed(
+        session_id=str(session.id), team_id=str(session.team_id), status=status, reason=reason[:300]
+    )
+    transaction.on_commit(
+        lambda: signals.session_ended.send(
+            sender=BrowserSession, session_id=str(session.id), status=status, reason=reason[:300]
+        )
+    )
     return True
 
 
@@ -124,11 +142,17 @@ def session_attach_vault(*, session_id: str, vault_id: str = "", persona_id: str
     A session keeps the vault it has: filling from two would blur whose secrets it holds."""
     session = BrowserSession.objects.select_for_update().get(pk=session_id)
     if vault_id and session.vault_id and session.vault_id != vault_id:
-        raise InvalidInput("vault_id", f"session {session_id} fills from vault {session.vault_id}; use that vault "
-                                       "or start a new session")
+        raise InvalidInput(
+            "vault_id",
+            f"session {session_id} fills from vault {session.vault_id}; use that vault "
+            "or start a new session",
+        )
     if persona_id and session.persona_id and session.persona_id != persona_id:
-        raise InvalidInput("persona_id", f"session {session_id} belongs to persona {session.persona_id}; use "
-                                         "that persona or start a new session")
+        raise InvalidInput(
+            "persona_id",
+            f"session {session_id} belongs to persona {session.persona_id}; use "
+            "that persona or start a new session",
+        )
     fields = []
     if vault_id and not session.vault_id:
         session.vault_id = vault_id
@@ -141,14 +165,31 @@ def session_attach_vault(*, session_id: str, vault_id: str = "", persona_id: str
 
 
 def step_record(
-    *, session_id: str, index: int, action: dict[str, Any], success: bool, message: str, url_before: str,
-    url_after: str, duration_ms: float, screenshot: bytes, target: dict[str, Any] | None = None,
+    *,
+    session_id: str,
+    index: int,
+    action: dict[str, Any],
+    success: bool,
+    message: str,
+    url_before: str,
+    url_after: str,
+    duration_ms: float,
+    screenshot: bytes,
+    target: dict[str, Any] | None = None,
 ) -> Step | None:
     if not BrowserSession.objects.filter(pk=session_id).exists():
         return None  # the session was deleted meanwhile
-    step = Step(session_id=session_id, index=index, action=action, success=success, message=message[:2000],
-                url_before=url_before[:2000], url_after=url_after[:2000], duration_ms=duration_ms,
-                target=target)
+    step = Step(
+        session_id=session_id,
+        index=index,
+        action=action,
+        success=success,
+        message=message[:2000],
+        url_before=url_before[:2000],
+        url_after=url_after[:2000],
+        duration_ms=duration_ms,
+        target=target,
+    )
     if screenshot:
         step.screenshot.save(f"{session_id}/{index:05d}.jpg", ContentFile(screenshot), save=False)
     step.save()
@@ -160,7 +201,9 @@ def session_activity_save(*, activity: dict[str, float]) -> None:
     idle timeout of whichever worker reads the row next."""
     for session_id, at in activity.items():
         when = datetime.fromtimestamp(at, tz=UTC)
-        BrowserSession.objects.filter(pk=session_id, last_accessed_at__lt=when).update(last_accessed_at=when)
+        BrowserSession.objects.filter(pk=session_id, last_accessed_at__lt=when).update(
+            last_accessed_at=when
+        )
 
 
 def session_traffic_save(*, traffic: dict[str, tuple[int, int]]) -> None:
@@ -177,7 +220,9 @@ def _session_persona(*, team: Team, options: StartOptions) -> str:
         try:
             persona = persona_get_for_team(team=team, persona_id=options.persona_id)
         except NotFound:
-            raise InvalidInput("persona_id", f"this team has no persona {options.persona_id}") from None
+            raise InvalidInput(
+                "persona_id", f"this team has no persona {options.persona_id}"
+            ) from None
         if not persona.is_active:
             raise InvalidInput("persona_id", f"persona {options.persona_id} was deleted")
         return str(persona.pk)
@@ -190,36 +235,53 @@ def vault_actor(*, team: Team, user: AbstractBaseUser | None, api_key: ApiKey | 
     """Who fills from a session's vault: whoever started the session (their rights now)."""
     if api_key is not None:
         return actor_for_api_key(api_key)
-    membership = Membership.objects.select_related("team", "user").filter(team=team, user=user).first() \
-        if user is not None and user.is_authenticated else None
+    membership = (
+        Membership.objects.select_related("team", "user").filter(team=team, user=user).first()
+        if user is not None and user.is_authenticated
+        else None
+    )
     return actor_for_membership(membership) if membership else system_actor(team, label="nobody")
 
 
 def _check_vault_usable(
     *, team: Team, options: StartOptions, user: AbstractBaseUser | None, api_key: ApiKey | None
 ) -> None:
-    vault_check_usable(team=team, vault_id=options.vault_id,
-                       actor=vault_actor(team=team, user=user, api_key=api_key))
+    vault_check_usable(
+        team=team,
+        vault_id=options.vault_id,
+        actor=vault_actor(team=team, user=user, api_key=api_key),
+    )
 
 
 def session_vault_actor(*, session_id: str) -> VaultActor:
-    session = BrowserSession.objects.select_related("team", "started_by_key__team", "started_by_user").get(
-        pk=session_id)
+    session = BrowserSession.objects.select_related(
+        "team", "started_by_key__team", "started_by_user"
+    ).get(pk=session_id)
     if session.started_by_key_id is None and session.started_by_user_id is None:
         # Neither a key nor a person: nothing may fill on its behalf.
         return VaultActor(team=session.team, kind="none", id="", label="nobody")
-    return vault_actor(team=session.team, user=session.started_by_user, api_key=session.started_by_key)
+    return vault_actor(
+        team=session.team, user=session.started_by_user, api_key=session.started_by_key
+    )
 
 
 def session_mark_vault_filled(*, session_id: str) -> None:
     """Vault secrets were typed into this session's pages: from now on its cookies are read
     only with a key that may reveal, and CDP attaches are refused to others."""
-    BrowserSession.objects.filter(pk=session_id, vault_filled_at__isnull=True).update(vault_filled_at=timezone.now())
+    BrowserSession.objects.filter(pk=session_id, vault_filled_at__isnull=True).update(
+        vault_filled_at=timezone.now()
+    )
 
 
 def _audit_session(session: BrowserSession, action: str, user, api_key, **data: Any) -> None:
-    audit_record(team=session.team, action=action, actor_user=user, actor_key=api_key,
-                 target=f"session {session.id}", data=data)
+    audit_record(
+        team=session.team,
+        action=action,
+        actor_user=user,
+        actor_key=api_key,
+        target=f"session {session.id}",
+        data=data,
+    )
 
 
 # -- worker bookkeeping --------------------------------------------------------------------------
@@ -253,10 +315,14 @@ def workers_reap_stale(*, stale_after: timedelta) -> int:
     """Workers that stopped heartbeating are gone: end their sessions as error (worker_lost)."""
     cutoff = timezone.now() - stale_after
     stale = list(
-        BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+        BrowserWorker.objects.filter(stopped_at__isnull=True, heartbeat_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     for worker_id in stale:
-        _worker_lost(worker_id, stop_reason="heartbeat lost", reason="worker_lost: heartbeat stopped")
+        _worker_lost(
+            worker_id, stop_reason="heartbeat lost", reason="worker_lost: heartbeat stopped"
+        )
     return len(stale)
 
 
@@ -271,7 +337,9 @@ def workers_reap_dead_on_host(*, hostname: str, alive: Callable[[int, float], bo
         if not alive(pid, started.timestamp())
     ]
     for worker_id in dead:
-        _worker_lost(worker_id, stop_reason="process gone", reason="worker_lost: its process is gone")
+        _worker_lost(
+            worker_id, stop_reason="process gone", reason="worker_lost: its process is gone"
+        )
     return len(dead)
 
 
@@ -281,49 +349,72 @@ def _worker_lost(worker_id, *, stop_reason: str, reason: str) -> None:
             stopped_at=timezone.now(), stop_reason=stop_reason
         )
         if claimed:
-            log.warning("browser worker %s is gone (%s): its sessions end as error", worker_id, stop_reason)
+            log.warning(
+                "browser worker %s is gone (%s): its sessions end as error", worker_id, stop_reason
+            )
             _end_sessions_of(worker_id, status=SessionStatus.ERROR, reason=reason)
 
 
 def _end_sessions_of(worker_id, *, status: str, reason: str) -> None:
-    for session_id in BrowserSession.objects.filter(worker_id=worker_id, status__in=LIVE_STATUSES).values_list(
-        "pk", flat=True
-    ):
-        session_mark_ended(session_id=session_id, status=status, reason=reason,
-                           error=reason if status == SessionStatus.ERROR else "")
+    for session_id in BrowserSession.objects.filter(
+        worker_id=worker_id, status__in=LIVE_STATUSES
+    ).values_list("pk", flat=True):
+        session_mark_ended(
+            session_id=session_id,
+            status=status,
+            reason=reason,
+            error=reason if status == SessionStatus.ERROR else "",
+        )
 
 
 # -- async orchestration (web side) --------------------------------------------------------------
 
 
 async def session_start(
-    *, team: Team, options: StartOptions, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+    *,
+    team: Team,
+    options: StartOptions,
+    user: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> BrowserSession:
     """Reserve a slot, have a worker open the context, answer once the page is usable."""
     if options.vault_id:
         # A session that will fill from a vault needs one of the team's, usable by its starter,
         # and the vaults unsealed: refused here, before any browser is involved.
-        await sync_to_async(_check_vault_usable)(team=team, options=options, user=user, api_key=api_key)
+        await sync_to_async(_check_vault_usable)(
+            team=team, options=options, user=user, api_key=api_key
+        )
     options.persona_id = await sync_to_async(_session_persona)(team=team, options=options)
-    session = await sync_to_async(session_reserve)(team=team, options=options, user=user, api_key=api_key)
+    session = await sync_to_async(session_reserve)(
+        team=team, options=options, user=user, api_key=api_key
+    )
     try:
         await client.call(
             START_QUEUE,
-            {"type": "session.start", "session_id": str(session.id), "team_id": str(team.pk),
-             "spec": options.browser_spec(str(session.id)), "vault_id": options.vault_id,
-             "persona_id": options.persona_id},
+            {
+                "type": "session.start",
+                "session_id": str(session.id),
+                "team_id": str(team.pk),
+                "spec": options.browser_spec(str(session.id)),
+                "vault_id": options.vault_id,
+                "persona_id": options.persona_id,
+            },
             wait_seconds=settings.PERISCOPE_START_TIMEOUT,
         )
     except PeriscopeError as exc:
         refusal = await _start_refusal(exc) if isinstance(exc, client.NoWorkerAnswered) else exc
         # The request could not be served: no trace of a session may stay live.
         await sync_to_async(session_mark_ended)(
-            session_id=str(session.id), status=SessionStatus.ERROR, reason=f"start failed: {refusal.message}",
+            session_id=str(session.id),
+            status=SessionStatus.ERROR,
+            reason=f"start failed: {refusal.message}",
             error=refusal.message,
         )
         raise refusal from None
     await sync_to_async(_audit_session)(session, AuditAction.SESSION_STARTED, user, api_key)
-    return await BrowserSession.objects.select_related("team", "started_by_user", "started_by_key").aget(pk=session.pk)
+    return await BrowserSession.objects.select_related(
+        "team", "started_by_user", "started_by_key"
+    ).aget(pk=session.pk)
 
 
 async def _start_refusal(unanswered: client.NoWorkerAnswered) -> Unavailable:
@@ -347,7 +438,8 @@ async def session_stop(
     routes.forget(str(session.id))
     if session.is_live:
         ended = await sync_to_async(session_mark_ended)(
-            session_id=str(session.id), status=SessionStatus.CLOSED,
+            session_id=str(session.id),
+            status=SessionStatus.CLOSED,
             reason=f"stopped by {user or (f'key {api_key}' if api_key else 'system')}",
         )
         if ended:
@@ -356,7 +448,11 @@ async def session_stop(
             try:
                 await client.call(
                     session.worker_channel,
-                    {"type": "session.stop", "session_id": str(session.id), "team_id": str(session.team_id)},
+                    {
+                        "type": "session.stop",
+                        "session_id": str(session.id),
+                        "team_id": str(session.team_id),
+                    },
                     wait_seconds=10,
                 )
             except PeriscopeError as exc:
@@ -396,7 +492,8 @@ async def session_command_by_id(*, team: Team, session_id: str, command: dict[st
 
 async def _send(route: routes.Route, session_id: str, command: dict[str, Any]) -> Any:
     return await client.call(
-        route.worker_channel, {**command, "session_id": session_id, "team_id": route.team_id},
+        route.worker_channel,
+        {**command, "session_id": session_id, "team_id": route.team_id},
         wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
     )
 
@@ -404,7 +501,9 @@ async def _send(route: routes.Route, session_id: str, command: dict[str, Any]) -
 # -- cookies -------------------------------------------------------------------------------------
 
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_COOKIE_DOMAIN = re.compile(r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_COOKIE_DOMAIN = re.compile(
+    r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
 # Browsers cap a cookie's lifetime at 400 days; anything past the year 9999 is nonsense.
 _LAST_EXPIRY = 253402300799
 
@@ -438,11 +537,15 @@ async def session_cookies_set(*, team: Team, session_id: str, cookies: list[Cook
     return len(cookies)
 
 
-async def session_cookies_get(*, team: Team, session_id: str, api_key: ApiKey | None = None) -> list[Cookie]:
+async def session_cookies_get(
+    *, team: Team, session_id: str, api_key: ApiKey | None = None
+) -> list[Cookie]:
     """A session that filled vault secrets answers only keys that may reveal them (the worker
     checks: it knows whether the session did)."""
-    may_reveal = api_key is not None and await sync_to_async(
-        lambda: actor_for_api_key(api_key).can(Permission.REVEAL))()
+    may_reveal = (
+        api_key is not None
+        and await sync_to_async(lambda: actor_for_api_key(api_key).can(Permission.REVEAL))()
+    )
     command = {"type": "session.cookies.get", "may_reveal": may_reveal}
     cookies = await session_command_by_id(team=team, session_id=session_id, command=command)
     return [Cookie.from_browser(c) for c in cookies]

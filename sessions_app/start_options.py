@@ -31,8 +31,18 @@ VIEWPORT_WIDTH = (200, 3840)
 VIEWPORT_HEIGHT = (200, 2160)
 SCALE_FACTOR = (0.5, 3.0)
 FORBIDDEN_HEADERS = {
-    "host", "cookie", "connection", "keep-alive", "transfer-encoding", "te", "trailer",
-    "upgrade", "content-length", "proxy-authorization", "proxy-authenticate", "proxy-connection",
+    "host",
+    "cookie",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "proxy-connection",
 }
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
@@ -87,11 +97,15 @@ def build_start_options(req: dict[str, Any]) -> StartOptions:
 
     browser_type = req.get("browser_type") or "chromium"
     if browser_type not in CHROMIUM_FAMILY:
-        raise InvalidInput("browser_type", f"{browser_type!r} is not available on this server; use chromium")
+        raise InvalidInput(
+            "browser_type", f"{browser_type!r} is not available on this server; use chromium"
+        )
     opts.browser_type = browser_type
 
     if req.get("solve_captchas"):
-        raise InvalidInput("solve_captchas", "captcha solving is not supported by this server; send false")
+        raise InvalidInput(
+            "solve_captchas", "captcha solving is not supported by this server; send false"
+        )
     if req.get("cdp_url"):
         if not settings.PERISCOPE_ALLOW_CDP_URL:
             raise InvalidInput(
@@ -101,7 +115,9 @@ def build_start_options(req: dict[str, Any]) -> StartOptions:
             )
         raise InvalidInput("cdp_url", "attaching to an external browser is not implemented yet")
     if req.get("profile"):
-        raise InvalidInput("profile", "browser profiles are not supported by this server yet; omit profile")
+        raise InvalidInput(
+            "profile", "browser profiles are not supported by this server yet; omit profile"
+        )
 
     _apply_timeouts(opts, req)
     _apply_viewport(opts, req)
@@ -111,7 +127,9 @@ def build_start_options(req: dict[str, Any]) -> StartOptions:
 
     opts.user_agent = (req.get("user_agent") or "").strip()
     if not all(" " <= ch <= "~" for ch in opts.user_agent):
-        raise InvalidInput("user_agent", "must be printable ASCII on a single line (no control characters)")
+        raise InvalidInput(
+            "user_agent", "must be printable ASCII on a single line (no control characters)"
+        )
     opts.use_file_storage = bool(req.get("use_file_storage", True))
     opts.screenshot_type = req.get("screenshot_type") or "last_action"
     opts.web_bot_auth = bool(req.get("web_bot_auth", False))
@@ -162,7 +180,10 @@ def _apply_chrome_args(opts: StartOptions, args: list[str]) -> None:
             opts.locale = value
         elif name == "--window-size":
             w, h = (int(v) for v in value.split(","))
-            if not (VIEWPORT_WIDTH[0] <= w <= VIEWPORT_WIDTH[1] and VIEWPORT_HEIGHT[0] <= h <= VIEWPORT_HEIGHT[1]):
+            if not (
+                VIEWPORT_WIDTH[0] <= w <= VIEWPORT_WIDTH[1]
+                and VIEWPORT_HEIGHT[0] <= h <= VIEWPORT_HEIGHT[1]
+            ):
                 raise InvalidInput(
                     "chrome_args",
                     f"{arg!r}: the window must be {VIEWPORT_WIDTH[0]}-{VIEWPORT_WIDTH[1]} wide and "
@@ -173,7 +194,8 @@ def _apply_chrome_args(opts: StartOptions, args: list[str]) -> None:
             factor = float(value)
             if not SCALE_FACTOR[0] <= factor <= SCALE_FACTOR[1]:
                 raise InvalidInput(
-                    "chrome_args", f"{arg!r}: the scale factor must be between {SCALE_FACTOR[0]} and {SCALE_FACTOR[1]}"
+                    "chrome_args",
+                    f"{arg!r}: the scale factor must be between {SCALE_FACTOR[0]} and {SCALE_FACTOR[1]}",
                 )
             opts.device_scale_factor = factor
     opts.chrome_args = list(args)
@@ -182,10 +204,16 @@ def _apply_chrome_args(opts: StartOptions, args: list[str]) -> None:
 def _clean_headers(headers: dict[str, str]) -> dict[str, str]:
     for name, value in headers.items():
         lowered = name.lower()
-        if not HEADER_NAME.match(name) or lowered in FORBIDDEN_HEADERS or lowered.startswith(("proxy-", "sec-")):
+        if (
+            not HEADER_NAME.match(name)
+            or lowered in FORBIDDEN_HEADERS
+            or lowered.startswith(("proxy-", "sec-"))
+        ):
             raise InvalidInput("extra_http_headers", f"header {name!r} cannot be set by a session")
         if any(ch in value for ch in "\r\n\0"):
-            raise InvalidInput("extra_http_headers", f"header {name!r} has a line break in its value")
+            raise InvalidInput(
+                "extra_http_headers", f"header {name!r} has a line break in its value"
+            )
     return dict(headers)
 
 
@@ -193,7 +221,9 @@ def _clean_proxies(proxies: Any) -> dict[str, str] | None:
     if proxies in (False, None, []):
         return None
     if proxies is True:
-        raise InvalidInput("proxies", "this server has no managed proxy pool; send false or an external proxy")
+        raise InvalidInput(
+            "proxies", "this server has no managed proxy pool; send false or an external proxy"
+        )
     if not settings.PERISCOPE_ALLOW_EXTERNAL_PROXIES:
         raise InvalidInput(
             "proxies",
@@ -205,5 +235,7 @@ def _clean_proxies(proxies: Any) -> dict[str, str] | None:
     proxy = proxies[0]
     server = str(proxy.get("server") or "")
     if not re.match(r"^(https?|socks5)://[^\s/]+(:\d+)?/?$", server):
-        raise InvalidInput("proxies", "server must look like http://host:port or socks5://host:port")
+        raise InvalidInput(
+            "proxies", "server must look like http://host:port or socks5://host:port"
+        )
     return {k: str(proxy[k]) for k in ("server", "username", "password", "bypass") if proxy.get(k)}

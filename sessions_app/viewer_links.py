@@ -23,8 +23,11 @@ class ViewerGrant:
 
 
 def viewer_token(session: BrowserSession, *, interactive: bool = True) -> str:
-    return signing.dumps({"s": str(session.id), "t": str(session.team_id), "i": int(interactive)}, salt=SALT,
-                         compress=True)
+    return signing.dumps(
+        {"s": str(session.id), "t": str(session.team_id), "i": int(interactive)},
+        salt=SALT,
+        compress=True,
+    )
 
 
 def viewer_grant(token: str) -> ViewerGrant | None:
@@ -35,7 +38,9 @@ def viewer_grant(token: str) -> ViewerGrant | None:
         return None
     if not isinstance(data, dict) or not {"s", "t", "i"} <= set(data):
         return None
-    return ViewerGrant(session_id=str(data["s"]), team_id=str(data["t"]), interactive=bool(data["i"]))
+    return ViewerGrant(
+        session_id=str(data["s"]), team_id=str(data["t"]), interactive=bool(data["i"])
+    )
 
 
 def viewer_url(session: BrowserSession, urls: PublicUrls) -> str:

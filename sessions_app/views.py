@@ -45,7 +45,9 @@ def _list_context(request: HttpRequest, membership: Membership, form=None, error
     if status not in SessionStatus.values:
         status = ""
     return {
-        "sessions": list(selectors.session_list_for_team(team=membership.team, status=status or None)[:100]),
+        "sessions": list(
+            selectors.session_list_for_team(team=membership.team, status=status or None)[:100]
+        ),
         "status_filter": status,
         "statuses": SessionStatus.choices,
         "form": form or StartSessionForm(),
@@ -78,7 +80,9 @@ async def session_start(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             options = build_start_options(form.cleaned_data)
-            await services.session_start(team=membership.team, options=options, user=await request.auser())
+            await services.session_start(
+                team=membership.team, options=options, user=await request.auser()
+            )
             form = None
         except PeriscopeError as exc:
             error = exc.message
@@ -103,7 +107,9 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         session = selectors.session_get_for_team(team=membership.team, session_id=session_id)
     except NotFound:
         raise Http404("No such session in this team") from None
-    fragment = DETAIL_FRAGMENTS.get(request.GET.get("fragment", "")) if htmx_partial(request) else None
+    fragment = (
+        DETAIL_FRAGMENTS.get(request.GET.get("fragment", "")) if htmx_partial(request) else None
+    )
     context = {
         "session": session,
         "can_operate": membership.can_operate,
@@ -111,8 +117,10 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         "oob": fragment == DETAIL_FRAGMENTS["body"],
     }
     if fragment != DETAIL_FRAGMENTS["media"]:
-        context |= {"events": selectors.session_events(session=session),
-                    "steps": selectors.session_steps(session=session)}
+        context |= {
+            "events": selectors.session_events(session=session),
+            "steps": selectors.session_steps(session=session),
+        }
     if fragment != DETAIL_FRAGMENTS["body"]:
         context |= {
             "control": selectors.control_of(session=session) if session.is_live else None,
@@ -122,7 +130,10 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         }
     if fragment is None:
         context["debug"] = SessionDebugResponse.from_session(
-            session, PublicUrls.for_request(request), tabs=[], user=request.user if membership.can_operate else None
+            session,
+            PublicUrls.for_request(request),
+            tabs=[],
+            user=request.user if membership.can_operate else None,
         )
     template = "sessions_app/detail.html" + (f"#{fragment}" if fragment else "")
     return render(request, template, context)
@@ -133,7 +144,9 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
 async def session_stop(request: HttpRequest, session_id) -> HttpResponse:
     membership = await sync_to_async(_operator)(request)
     try:
-        session = await selectors.asession_get_for_team(team=membership.team, session_id=str(session_id))
+        session = await selectors.asession_get_for_team(
+            team=membership.team, session_id=str(session_id)
+        )
     except NotFound:
         raise Http404("No such session in this team") from None
     # An already-ended session raises; the page shows how it ended either way.
@@ -170,7 +183,9 @@ async def session_control(request: HttpRequest, session_id, action: str) -> Json
     """Take, take over or release control of the page (the live view's buttons)."""
     membership = await sync_to_async(_membership)(request)
     try:
-        session = await selectors.asession_get_for_team(team=membership.team, session_id=str(session_id))
+        session = await selectors.asession_get_for_team(
+            team=membership.team, session_id=str(session_id)
+        )
     except NotFound:
         raise Http404("No such session in this team") from None
     try:
@@ -183,7 +198,9 @@ async def session_control(request: HttpRequest, session_id, action: str) -> Json
             raise Http404("No such control action")
     except PeriscopeError as exc:
         return JsonResponse({"message": exc.message}, status=exc.status)
-    return JsonResponse({"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None})
+    return JsonResponse(
+        {"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None}
+    )
 
 
 @login_required
@@ -207,11 +224,16 @@ def viewer(request: HttpRequest, token: str) -> HttpResponse:
     if session is None or not session.is_live:
         raise Http404("This viewer link is invalid, has expired, or its session has ended")
     interactive = grant.interactive and request.GET.get("interactive", "1") != "0"
-    response = render(request, "sessions_app/viewer.html", {"session": session, "token": token,
-                                                              "interactive": interactive})
+    response = render(
+        request,
+        "sessions_app/viewer.html",
+        {"session": session, "token": token, "interactive": interactive},
+    )
     # The console's policy, but with the pages the operator lets embed the viewer.
-    response._csp_config = {**settings.SECURE_CSP,
-                            "frame-ancestors": settings.PERISCOPE_VIEWER_FRAME_ANCESTORS or [CSP.NONE]}
+    response._csp_config = {
+        **settings.SECURE_CSP,
+        "frame-ancestors": settings.PERISCOPE_VIEWER_FRAME_ANCESTORS or [CSP.NONE],
+    }
     return response
 
 
@@ -221,8 +243,11 @@ async def viewer_control(request: HttpRequest, token: str, action: str) -> JsonR
     """An interactive viewer link takes or releases control (its bearer is an API key holder's
     delegate: the link was handed out to drive the session)."""
     grant = viewer_grant(token)
-    session = await selectors.asession_for_team_id(team_id=grant.team_id, session_id=grant.session_id) \
-        if grant and grant.interactive else None
+    session = (
+        await selectors.asession_for_team_id(team_id=grant.team_id, session_id=grant.session_id)
+        if grant and grant.interactive
+        else None
+    )
     if session is None or not session.is_live:
         raise Http404("This viewer link cannot take control")
     try:
@@ -235,7 +260,9 @@ async def viewer_control(request: HttpRequest, token: str, action: str) -> JsonR
             raise Http404("No such control action")
     except PeriscopeError as exc:
         return JsonResponse({"message": exc.message}, status=exc.status)
-    return JsonResponse({"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None})
+    return JsonResponse(
+        {"holder": lease.holder_label if lease else None, "you_hold_control": lease is not None}
+    )
 
 
 @login_required

@@ -46,9 +46,13 @@ class ApiKeyAuth(AuthBase):
             )
         key = await authenticate(raw)
         if key is None:
-            raise Unauthenticated("Invalid or revoked API key; create a new one on the console's Team page")
+            raise Unauthenticated(
+                "Invalid or revoked API key; create a new one on the console's Team page"
+            )
         if self.scope and not key.has_scope(self.scope):
-            raise Forbidden(f"This API key lacks the '{self.scope}' scope; create a key that has it")
+            raise Forbidden(
+                f"This API key lacks the '{self.scope}' scope; create a key that has it"
+            )
         return key
 
 

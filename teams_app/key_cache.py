@@ -24,7 +24,9 @@ def get(digest: str) -> "ApiKey | None":
     if entry is None:
         return None
     key, until = entry
-    if time.monotonic() >= until or (key.expires_at is not None and key.expires_at <= timezone.now()):
+    if time.monotonic() >= until or (
+        key.expires_at is not None and key.expires_at <= timezone.now()
+    ):
         _entries.pop(digest, None)
         return None
     return key

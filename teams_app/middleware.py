@@ -39,6 +39,8 @@ class _LazyMembership:
         if not self._loaded:
             user = self._request.user
             if user.is_authenticated:
-                self._value = membership_get(user=user, team_id=self._request.session.get(SESSION_KEY))
+                self._value = membership_get(
+                    user=user, team_id=self._request.session.get(SESSION_KEY)
+                )
             self._loaded = True
         return self._value

@@ -53,4 +53,6 @@ def membership_for_console(*, user, session) -> Membership | None:
     """The membership a console connection acts in: the team picked in its Django session."""
     if user is None or not user.is_authenticated:
         return None
-    return membership_get(user=user, team_id=session.get(SESSION_KEY) if session is not None else None)
+    return membership_get(
+        user=user, team_id=session.get(SESSION_KEY) if session is not None else None
+    )

@@ -45,8 +45,13 @@ def team_create(*, name: str, owner: AbstractBaseUser) -> Team:
         raise Conflict(f"A team called {name!r} already exists; pick another name")
     team = Team.objects.create(name=name)
     Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-    audit_record(team=team, action=AuditAction.MEMBER_ADDED, actor_user=owner, target=str(owner),
-                 data={"role": Role.OWNER})
+    audit_record(
+        team=team,
+        action=AuditAction.MEMBER_ADDED,
+        actor_user=owner,
+        target=str(owner),
+        data={"role": Role.OWNER},
+    )
     return team
 
 
@@ -65,11 +70,18 @@ def membership_add(*, actor: Membership, username: str, role: str) -> Membership
     user = get_user_model().objects.filter(username=username.strip()).first()
     if user is None:
         raise InvalidInput("username", f"no user called {username!r}; create the account first")
-    membership, created = Membership.objects.get_or_create(team=actor.team, user=user, defaults={"role": role})
+    membership, created = Membership.objects.get_or_create(
+        team=actor.team, user=user, defaults={"role": role}
+    )
     if not created:
         raise Conflict(f"{username} is already a member of {actor.team}")
-    audit_record(team=actor.team, action=AuditAction.MEMBER_ADDED, actor_user=actor.user,
-                 target=str(user), data={"role": role})
+    audit_record(
+        team=actor.team,
+        action=AuditAction.MEMBER_ADDED,
+        actor_user=actor.user,
+        target=str(user),
+        data={"role": role},
+    )
     return membership
 
 
@@ -90,8 +102,13 @@ def membership_set_role(*, actor: Membership, membership: Membership, role: str)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit_record(team=actor.team, action=AuditAction.ROLE_CHANGED, actor_user=actor.user,
-                 target=str(membership.user), data={"from": old, "to": role})
+    audit_record(
+        team=actor.team,
+        action=AuditAction.ROLE_CHANGED,
+        actor_user=actor.user,
+        target=str(membership.user),
+        data={"from": old, "to": role},
+    )
     return membership
 
 
@@ -101,8 +118,12 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
         membership_set_role(actor=actor, membership=membership, role=Role.MEMBER)  # same checks
     else:
         _require_manager(actor)
-    audit_record(team=actor.team, action=AuditAction.MEMBER_REMOVED, actor_user=actor.user,
-                 target=str(membership.user))
+    audit_record(
+        team=actor.team,
+        action=AuditAction.MEMBER_REMOVED,
+        actor_user=actor.user,
+        target=str(membership.user),
+    )
     membership.delete()
 
 
@@ -111,7 +132,10 @@ def _clean_scopes(scopes: list[str] | None) -> list[str]:
         return list(DEFAULT_SCOPES)
     unknown = sorted(set(scopes) - VALID_SCOPES)
     if unknown:
-        raise InvalidInput("scopes", f"unknown scope(s) {', '.join(unknown)}; valid: {', '.join(sorted(VALID_SCOPES))}")
+        raise InvalidInput(
+            "scopes",
+            f"unknown scope(s) {', '.join(unknown)}; valid: {', '.join(sorted(VALID_SCOPES))}",
+        )
     if not scopes:
         raise InvalidInput("scopes", "a key needs at least one scope")
     return sorted(set(scopes))
@@ -127,11 +151,20 @@ def api_key_create(
     name = name.strip() or "API key"
     raw, prefix = keys.generate()
     key = ApiKey.objects.create(
-        team=team, name=name[:100], prefix=prefix, digest=keys.digest(raw),
-        scopes=_clean_scopes(scopes), created_by=actor.user if actor else None,
+        team=team,
+        name=name[:100],
+        prefix=prefix,
+        digest=keys.digest(raw),
+        scopes=_clean_scopes(scopes),
+        created_by=actor.user if actor else None,
     )
-    audit_record(team=team, action=AuditAction.KEY_CREATED, actor_user=actor.user if actor else None,
-                 target=str(key), data={"scopes": key.scopes})
+    audit_record(
+        team=team,
+        action=AuditAction.KEY_CREATED,
+        actor_user=actor.user if actor else None,
+        target=str(key),
+        data={"scopes": key.scopes},
+    )
     return key, raw
 
 
@@ -144,7 +177,12 @@ def api_key_revoke(*, actor: Membership, api_key: ApiKey) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         transaction.on_commit(lambda: key_cache.forget(api_key.pk))
-        audit_record(team=actor.team, action=AuditAction.KEY_REVOKED, actor_user=actor.user, target=str(api_key))
+        audit_record(
+            team=actor.team,
+            action=AuditAction.KEY_REVOKED,
+            actor_user=actor.user,
+            target=str(api_key),
+        )
     return api_key
 
 
@@ -156,7 +194,9 @@ def api_key_touch(*, api_key: ApiKey) -> None:
 
 
 @transaction.atomic
-def bootstrap_first_run(*, username: str = "admin", team_name: str = "Default") -> dict[str, str] | None:
+def bootstrap_first_run(
+    *, username: str = "admin", team_name: str = "Default"
+) -> dict[str, str] | None:
     """On an empty install: an admin user, a team and an API key. None when users exist."""
     User = get_user_model()
     if User.objects.exists():

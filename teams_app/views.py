@@ -18,7 +18,9 @@ from .middleware import SESSION_KEY
 from .models import ApiKey, Membership
 
 
-def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+def login_locked_out(
+    request: HttpRequest, original_response=None, credentials=None
+) -> HttpResponse:
     """What a throttled sign-in sees (django-axes calls this instead of the login page)."""
     context = {
         "failure_limit": settings.AXES_FAILURE_LIMIT,
@@ -57,12 +59,18 @@ def team_detail(request: HttpRequest) -> HttpResponse:
 @require_POST
 def team_switch(request: HttpRequest) -> HttpResponse:
     membership = selectors.membership_get(user=request.user, team_id=None)
-    chosen = selectors.membership_list_for_user(user=request.user).filter(team_id=request.POST.get("team_id")).first()
+    chosen = (
+        selectors.membership_list_for_user(user=request.user)
+        .filter(team_id=request.POST.get("team_id"))
+        .first()
+    )
     if chosen is None and membership is None:
         raise PermissionDenied("You are not a member of that team")
     request.session[SESSION_KEY] = str((chosen or membership).team_id)
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "sessions_app:list"  # only same-site paths: never an open redirect
     return redirect(next_url)
 
@@ -93,7 +101,12 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     target = get_object_or_404(Membership, pk=membership_id, team=actor.team)
     form = RoleForm(request.POST)
     if form.is_valid():
-        _run(request, lambda: services.membership_set_role(actor=actor, membership=target, role=form.cleaned_data["role"]))
+        _run(
+            request,
+            lambda: services.membership_set_role(
+                actor=actor, membership=target, role=form.cleaned_data["role"]
+            ),
+        )
     return redirect("teams_app:detail")
 
 
@@ -114,7 +127,10 @@ def key_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             _, raw = services.api_key_create(
-                team=actor.team, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], actor=actor
+                team=actor.team,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                actor=actor,
             )
             # The raw key travels in the redirect's URL fragment, which browsers never send to a
             # server: the page's script shows it once and drops it. Nothing stores it here, and

@@ -85,7 +85,9 @@ def api_key(team, owner):
     from teams_app.models import Membership
     from teams_app.services import api_key_create
 
-    _, raw = api_key_create(team=team, name="tests", actor=Membership.objects.get(team=team, user=owner))
+    _, raw = api_key_create(
+        team=team, name="tests", actor=Membership.objects.get(team=team, user=owner)
+    )
     return raw
 
 

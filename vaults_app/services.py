@@ -36,7 +36,9 @@ def _begin(actor: VaultActor, permission: Permission) -> Keyring:
 @transaction.atomic
 def vault_create(*, actor: VaultActor, name: str | None, for_persona: bool = False) -> Vault:
     keyring = _begin(actor, Permission.MANAGE)
-    vault = Vault.objects.create(team=actor.team, name=validation.clean_vault_name(name), for_persona=for_persona)
+    vault = Vault.objects.create(
+        team=actor.team, name=validation.clean_vault_name(name), for_persona=for_persona
+    )
     audit_record(keyring=keyring, actor=actor, action=VaultAuditAction.VAULT_CREATED, vault=vault)
     return vault
 

@@ -223,7 +223,6 @@ SELECTED_LABEL = (
 )
 
 
-
 async def _click(session, action, timeout_ms, ctx):
     handle, ref = await _element(session, action, timeout_ms)
     text = ref.name if ref else (await handle.text_content() or "").strip()[:80]
@@ -351,7 +350,11 @@ async def _form_fill(session, action, timeout_ms, ctx):
     describe = _TARGET.get()["describe"]
     if describe:
         _TARGET.get()["target"] = {
-            "selector": None, "role": None, "name": None, "frame_url": None, "frame_selectors": [],
+            "selector": None,
+            "role": None,
+            "name": None,
+            "frame_url": None,
+            "frame_selectors": [],
             "fields": fields,
         }
     for key, value in values.items():
@@ -545,8 +548,14 @@ HANDLERS = {
     "help": _answer(True, "Help requested"),
     "completion": _completion,
     "captcha_solve": _answer(False, "captcha solving is not supported by this server"),
-    "email_read": _answer(False, "no persona attached to this session: start it with persona_id, or with "
-                                 "the vault of a persona, to read its mail"),
-    "sms_read": _answer(False, "no persona attached to this session: start it with persona_id, or with "
-                               "the vault of a persona, to read its SMS"),
+    "email_read": _answer(
+        False,
+        "no persona attached to this session: start it with persona_id, or with "
+        "the vault of a persona, to read its mail",
+    ),
+    "sms_read": _answer(
+        False,
+        "no persona attached to this session: start it with persona_id, or with "
+        "the vault of a persona, to read its SMS",
+    ),
 }

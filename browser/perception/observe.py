@@ -21,14 +21,34 @@ INTERACTION_CATEGORY = "Interaction action"
 LETTER_BY_ROLE = {
     "link": "L",
     **dict.fromkeys(
-        ["button", "tab", "menuitem", "menuitemcheckbox", "menuitemradio", "switch", "checkbox", "radio"], "B"
+        [
+            "button",
+            "tab",
+            "menuitem",
+            "menuitemcheckbox",
+            "menuitemradio",
+            "switch",
+            "checkbox",
+            "radio",
+        ],
+        "B",
     ),
     **dict.fromkeys(["textbox", "searchbox", "combobox", "listbox", "slider", "spinbutton"], "I"),
     "option": "O",
     **dict.fromkeys(["img", "image", "figure"], "F"),
 }
-RENDERED_ATTRIBUTES = ("title", "type", "name", "role", "tabindex", "aria-label", "placeholder", "alt", "href",
-                       "aria-expanded")
+RENDERED_ATTRIBUTES = (
+    "title",
+    "type",
+    "name",
+    "role",
+    "tabindex",
+    "aria-label",
+    "placeholder",
+    "alt",
+    "href",
+    "aria-expanded",
+)
 
 
 @dataclass(slots=True)
@@ -89,10 +109,14 @@ class Observation:
         if limit >= len(self.actions):
             return self.actions, self.description
         kept = set(sorted(range(len(self.actions)), key=lambda i: (self.ranks[i], i))[:limit])
-        return [a for i, a in enumerate(self.actions) if i in kept], render(self.lines, kept, len(self.actions))
+        return [a for i, a in enumerate(self.actions) if i in kept], render(
+            self.lines, kept, len(self.actions)
+        )
 
 
-async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | None = None) -> tuple[Observation, Snapshot]:
+async def observe(
+    page: Page, tabs: list[Page], *, frame_cache: FrameCache | None = None
+) -> tuple[Observation, Snapshot]:
     started = time.time()
     frames = _frames_in_order(page.main_frame)
     shot_task = asyncio.ensure_future(current_frame(frame_cache, page))
@@ -116,7 +140,9 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
     viewport = main["viewport"]
     signals = _CategorySignals()
 
-    for frame, result, (off_x, off_y), path in zip(frames, results, offsets, _iframe_paths(frames), strict=True):
+    for frame, result, (off_x, off_y), path in zip(
+        frames, results, offsets, _iframe_paths(frames), strict=True
+    ):
         if isinstance(result, BaseException) or result is None:
             continue  # a frame that navigated away mid-observe
         if frame is not page.main_frame:
@@ -134,7 +160,12 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
                 dialog = node.get("dialog")
                 if dialog:  # modal content gets its own block, as Notte renders it
                     role, _, label = dialog.partition(":")
-                    lines.append(Line(f"### Content of '{role}' component" + (f" {label}" if label else ""), "block"))
+                    lines.append(
+                        Line(
+                            f"### Content of '{role}' component" + (f" {label}" if label else ""),
+                            "block",
+                        )
+                    )
                 else:
                     lines.append(Line("### Page content", "block"))
             letter = LETTER_BY_ROLE.get(node["role"], "M")
@@ -143,9 +174,16 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
             ids_by_index[node["i"]] = node_id
             parent_id = ids_by_index.get(node["parent"]) if node.get("parent") is not None else None
             snapshot.refs[node_id] = NodeRef(
-                frame=frame, index=node["i"], role=node["role"], tag=node["tag"], css=node["css"],
-                shadow_hosts=node["hosts"], iframe_path=path, parent_id=parent_id,
-                option_value=node["attrs"].get("value") if letter == "O" else None, name=node["name"],
+                frame=frame,
+                index=node["i"],
+                role=node["role"],
+                tag=node["tag"],
+                css=node["css"],
+                shadow_hosts=node["hosts"],
+                iframe_path=path,
+                parent_id=parent_id,
+                option_value=node["attrs"].get("value") if letter == "O" else None,
+                name=node["name"],
             )
             rendering = _render(node)
             lines.append(Line(f"{node_id}[:]{rendering}", "action", len(actions)))
@@ -153,13 +191,21 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
             ranks.append(_rank(letter, node, off_y, viewport, link_runs.get(node["i"], 0)))
             signals.add(node)
             if node["w"] or node["h"]:
-                bboxes.append({
-                    "x": node["x"] + off_x, "y": node["y"] + off_y, "width": node["w"], "height": node["h"],
-                    "scroll_x": viewport.get("scroll_x", 0), "scroll_y": viewport.get("scroll_y", 0),
-                    "viewport_width": viewport.get("viewport_width", 0),
-                    "viewport_height": viewport.get("viewport_height", 0),
-                    "iframe_offset_x": off_x, "iframe_offset_y": off_y, "notte_id": node_id,
-                })
+                bboxes.append(
+                    {
+                        "x": node["x"] + off_x,
+                        "y": node["y"] + off_y,
+                        "width": node["w"],
+                        "height": node["h"],
+                        "scroll_x": viewport.get("scroll_x", 0),
+                        "scroll_y": viewport.get("scroll_y", 0),
+                        "viewport_width": viewport.get("viewport_width", 0),
+                        "viewport_height": viewport.get("viewport_height", 0),
+                        "iframe_offset_x": off_x,
+                        "iframe_offset_y": off_y,
+                        "notte_id": node_id,
+                    }
+                )
         for text in texts[text_cursor:]:
             lines.append(Line(f"_[:]{text['text']}", "text"))
 
@@ -170,8 +216,17 @@ async def observe(page: Page, tabs: list[Page], *, frame_cache: FrameCache | Non
     observation = Observation(
         started_at=started,
         ended_at=time.time(),
-        metadata={"title": main["title"], "url": page.url, "viewport": _viewport(viewport), "tabs": tab_list},
-        screenshot={"raw": base64.b64encode(shot).decode(), "bboxes": bboxes, "last_action_id": None},
+        metadata={
+            "title": main["title"],
+            "url": page.url,
+            "viewport": _viewport(viewport),
+            "tabs": tab_list,
+        },
+        screenshot={
+            "raw": base64.b64encode(shot).decode(),
+            "bboxes": bboxes,
+            "last_action_id": None,
+        },
         actions=actions,
         lines=lines,
         ranks=ranks,
@@ -200,7 +255,9 @@ def _link_runs(nodes: list[dict[str, Any]]) -> dict[int, int]:
     return runs
 
 
-def _rank(letter: str, node: dict[str, Any], frame_y: float, viewport: dict[str, Any], run: int) -> int:
+def _rank(
+    letter: str, node: dict[str, Any], frame_y: float, viewport: dict[str, Any], run: int
+) -> int:
     """0 is kept first. Controls before links; on or near the screen before far below; links
     in navigation (a nav/aside/header/footer, or a long run of links) last."""
     height = viewport.get("viewport_height") or 1000
@@ -307,7 +364,14 @@ async def _safe_title(tab: Page) -> str:
 
 
 def _viewport(v: dict[str, Any]) -> dict[str, int]:
-    keys = ("scroll_x", "scroll_y", "viewport_width", "viewport_height", "total_width", "total_height")
+    keys = (
+        "scroll_x",
+        "scroll_y",
+        "viewport_width",
+        "viewport_height",
+        "total_width",
+        "total_height",
+    )
     return {k: int(v.get(k, 0)) for k in keys}
 
 
@@ -323,11 +387,19 @@ def _render(node: dict[str, Any]) -> str:
     return f"{opening}{text}</{tag}>"
 
 
-def _action(node_id: str, letter: str, node: dict[str, Any], rendering: str, parent_id: str | None) -> dict[str, Any]:
-    action: dict[str, Any] = {"id": node_id, "category": INTERACTION_CATEGORY, "description": rendering}
+def _action(
+    node_id: str, letter: str, node: dict[str, Any], rendering: str, parent_id: str | None
+) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "id": node_id,
+        "category": INTERACTION_CATEGORY,
+        "description": rendering,
+    }
     role = node["role"]
     if letter == "O":
-        action.update(type="select_dropdown_option", value=node["name"] or node["attrs"].get("value", ""))
+        action.update(
+            type="select_dropdown_option", value=node["name"] or node["attrs"].get("value", "")
+        )
     elif role in ("checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"):
         action.update(type="check", value=not node.get("checked", False))
     elif letter == "I" and role in ("combobox", "listbox"):

@@ -24,8 +24,12 @@ router = Router(tags=["Page"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
 async def observe(request: HttpRequest, session_id: str, body: ObserveRequest | None = None):
     body = body or ObserveRequest()
     observation = await page_services.observe(
-        team=request.auth.team, session_id=session_id, max_nb_actions=body.max_nb_actions, min_nb_actions=body.min_nb_actions,
-        instructions=body.instructions, perception_type=body.perception_type or "fast",
+        team=request.auth.team,
+        session_id=session_id,
+        max_nb_actions=body.max_nb_actions,
+        min_nb_actions=body.min_nb_actions,
+        instructions=body.instructions,
+        perception_type=body.perception_type or "fast",
     )
     if isinstance(observation, str):  # already the JSON answer, built once in the worker
         return HttpResponse(observation, content_type="application/json")
@@ -35,22 +39,35 @@ async def observe(request: HttpRequest, session_id: str, body: ObserveRequest | 
 @router.post("/{session_id}/page/execute", response=ExecutionResult, operation_id="pageExecute")
 async def execute(request: HttpRequest, session_id: str, action: Body[Action]):
     """The body is the action itself (not wrapped), as Notte clients send it."""
-    return await page_services.execute(team=request.auth.team, session_id=session_id, action=action_echo(action))
+    return await page_services.execute(
+        team=request.auth.team, session_id=session_id, action=action_echo(action)
+    )
 
 
 @router.post("/{session_id}/page/scrape", response=DataSpace, operation_id="pageScrape")
 async def scrape(request: HttpRequest, session_id: str, body: ScrapeRequest | None = None):
     options = (body or ScrapeRequest()).model_dump()
-    return await page_services.scrape(team=request.auth.team, session_id=session_id, options=options)
+    return await page_services.scrape(
+        team=request.auth.team, session_id=session_id, options=options
+    )
 
 
 @router.post(
-    "/{session_id}/page/screenshot", operation_id="pageScreenshot",
-    openapi_extra={"responses": {200: {"description": "The image", "content": {"image/png": {}, "image/jpeg": {}}}}},
+    "/{session_id}/page/screenshot",
+    operation_id="pageScreenshot",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The image", "content": {"image/png": {}, "image/jpeg": {}}}
+        }
+    },
 )
 async def screenshot(request: HttpRequest, session_id: str, body: ScreenshotRequest | None = None):
     body = body or ScreenshotRequest()
     image = await page_services.screenshot(
-        team=request.auth.team, session_id=session_id, image_type=body.type, quality=body.quality, full_page=body.full_page
+        team=request.auth.team,
+        session_id=session_id,
+        image_type=body.type,
+        quality=body.quality,
+        full_page=body.full_page,
     )
     return HttpResponse(image, content_type=f"image/{body.type}")

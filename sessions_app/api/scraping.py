@@ -22,18 +22,27 @@ SESSION_ONLY = {"url", "headless", "solve_captchas", "proxies", "browser_type"}
 @router.post("/scrape", response=DataSpace, operation_id="scrapeWebpage")
 async def scrape(request: HttpRequest, body: GlobalScrapeRequest):
     if body.solve_captchas:
-        raise InvalidInput("solve_captchas", "captcha solving is not supported by this server; send false")
+        raise InvalidInput(
+            "solve_captchas", "captcha solving is not supported by this server; send false"
+        )
     if body.proxies not in (False, None, []):
-        raise InvalidInput("proxies", "one-shot scrapes run without proxies on this server; send false")
+        raise InvalidInput(
+            "proxies", "one-shot scrapes run without proxies on this server; send false"
+        )
     return await scraping.scrape_oneshot(
-        team=request.auth.team, api_key=request.auth, url=body.url, options=body.model_dump(exclude=SESSION_ONLY)
+        team=request.auth.team,
+        api_key=request.auth,
+        url=body.url,
+        options=body.model_dump(exclude=SESSION_ONLY),
     )
 
 
 @router.post("/scrape_from_html", response=DataSpace, operation_id="scrapeFromHtml")
 async def scrape_from_html(request: HttpRequest, body: ScrapeFromHtmlRequest):
     return await scraping.scrape_from_html(
-        html=body.html, base_url=body.url, frames=[(f.url, f.html) for f in body.frames or []],
+        html=body.html,
+        base_url=body.url,
+        frames=[(f.url, f.html) for f in body.frames or []],
         options=body.model_dump(exclude={"html", "url", "frames"}),
     )
 

@@ -32,13 +32,20 @@ router = Router(tags=["Sessions"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
 @router.post("/start", response=SessionResponse, operation_id="sessionStart")
 async def session_start(request: HttpRequest, body: SessionStartRequest | None = None):
     options = build_start_options((body or SessionStartRequest()).model_dump())
-    session = await services.session_start(team=request.auth.team, options=options, api_key=request.auth)
-    return SessionResponse.from_session(session, PublicUrls.for_request(request), api_key=request.auth)
+    session = await services.session_start(
+        team=request.auth.team, options=options, api_key=request.auth
+    )
+    return SessionResponse.from_session(
+        session, PublicUrls.for_request(request), api_key=request.auth
+    )
 
 
 async def _list(request: HttpRequest, query: ListQuery):
     sessions = await selectors.asession_page_for_team(
-        team=request.auth.team, only_active=query.only_active, page=query.page, page_size=query.page_size
+        team=request.auth.team,
+        only_active=query.only_active,
+        page=query.page,
+        page_size=query.page_size,
     )
     urls = PublicUrls.for_request(request)
     return [SessionResponse.from_session(s, urls, api_key=request.auth) for s in sessions]
@@ -59,14 +66,18 @@ async def session_status(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     await services.session_sync(session=session)
     steps = await sync_to_async(selectors.session_steps)(session=session)
-    return SessionResponse.from_session(session, PublicUrls.for_request(request), steps, api_key=request.auth)
+    return SessionResponse.from_session(
+        session, PublicUrls.for_request(request), steps, api_key=request.auth
+    )
 
 
 @router.delete("/{session_id}/stop", response=SessionResponse, operation_id="sessionStop")
 async def session_stop(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     session = await services.session_stop(session=session, api_key=request.auth)
-    return SessionResponse.from_session(session, PublicUrls.for_request(request), api_key=request.auth)
+    return SessionResponse.from_session(
+        session, PublicUrls.for_request(request), api_key=request.auth
+    )
 
 
 @router.get("/{session_id}/replay", response=ReplayResponse, operation_id="sessionReplay")
@@ -76,44 +87,72 @@ async def session_replay(request: HttpRequest, session_id: str):
     base = PublicUrls.for_request(request).http
 
     def link(kind: str, path: str | None) -> str | None:
-        return f"{base}{reverse('replay_file', args=[replays.replay_token(session, kind)])}" if path else None
+        return (
+            f"{base}{reverse('replay_file', args=[replays.replay_token(session, kind)])}"
+            if path
+            else None
+        )
 
     return ReplayResponse(
-        mp4_url=link("mp4", files.mp4), webp_url=link("webp", files.webp),
-        expires_at=timezone.now() + replays.URL_LIFETIME, video_duration_ms=files.duration_ms, frames=files.frames,
+        mp4_url=link("mp4", files.mp4),
+        webp_url=link("webp", files.webp),
+        expires_at=timezone.now() + replays.URL_LIFETIME,
+        video_duration_ms=files.duration_ms,
+        frames=files.frames,
     )
 
 
 @router.get("/{session_id}/offset", response=OffsetResponse, operation_id="sessionOffset")
 async def session_offset(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    return OffsetResponse(offset=await sync_to_async(selectors.step_count)(session_id=str(session.id)))
+    return OffsetResponse(
+        offset=await sync_to_async(selectors.step_count)(session_id=str(session.id))
+    )
 
 
 @router.get("/{session_id}/debug", response=SessionDebugResponse, operation_id="sessionDebugInfo")
 async def session_debug(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    tabs = await services.session_command(session=session, command={"type": "session.tabs"}) if session.is_live else []
-    return SessionDebugResponse.from_session(session, PublicUrls.for_request(request), tabs, api_key=request.auth)
+    tabs = (
+        await services.session_command(session=session, command={"type": "session.tabs"})
+        if session.is_live
+        else []
+    )
+    return SessionDebugResponse.from_session(
+        session, PublicUrls.for_request(request), tabs, api_key=request.auth
+    )
 
 
-@router.get("/{session_id}/debug/tab", response=TabDebugResponse, operation_id="sessionDebugTabInfo")
+@router.get(
+    "/{session_id}/debug/tab", response=TabDebugResponse, operation_id="sessionDebugTabInfo"
+)
 async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int = 0):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     tabs = await services.session_command(session=session, command={"type": "session.tabs"})
     if not 0 <= tab_idx < len(tabs):
         raise NotFound(f"Session {session_id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
     urls = PublicUrls.for_request(request)
-    return TabDebugResponse.from_tab(session, urls, tabs[tab_idx], cdp=cdp_url(session, urls, api_key=request.auth))
+    return TabDebugResponse.from_tab(
+        session, urls, tabs[tab_idx], cdp=cdp_url(session, urls, api_key=request.auth)
+    )
 
 
-@router.get("/{session_id}/cookies", response=GetCookiesResponse, exclude_none=True, operation_id="sessionCookiesGet")
+@router.get(
+    "/{session_id}/cookies",
+    response=GetCookiesResponse,
+    exclude_none=True,
+    operation_id="sessionCookiesGet",
+)
 async def session_cookies_get(request: HttpRequest, session_id: str):
-    cookies = await services.session_cookies_get(team=request.auth.team, session_id=session_id, api_key=request.auth)
+    cookies = await services.session_cookies_get(
+        team=request.auth.team, session_id=session_id, api_key=request.auth
+    )
     return GetCookiesResponse(cookies=cookies)
 
 
 @router.post("/{session_id}/cookies", response=SetCookiesResponse, operation_id="sessionCookiesSet")
 async def session_cookies_set(request: HttpRequest, session_id: str, body: SetCookiesRequest):
-    count = await services.session_cookies_set(team=request.auth.team, session_id=session_id, cookies=body.cookies)
+    count = await services.session_cookies_set(
+        team=request.auth.team, session_id=session_id, cookies=body.cookies
+    )
     return SetCookiesResponse(success=True, message=f"{count} cookie(s) set")

@@ -15,6 +15,7 @@ from .protocol import NOT_HERE, Reply
 class SessionNotOnWorker(Conflict):
     """The worker holds no such session for the caller's team: it ended, or the route is stale."""
 
+
 class NoWorkerAnswered(Unavailable):
     """503: no worker replied in time (none runs, or every one is full or stuck)."""
 
@@ -23,7 +24,9 @@ NO_WORKER = (
     "No browser worker answered within {seconds:.0f} s; check that a worker is running "
     "(make run starts one; for scale-out run `manage.py run_browser_worker`)"
 )
-BACKLOG = "The browser workers have more requests waiting than they can take; try again in a few seconds"
+BACKLOG = (
+    "The browser workers have more requests waiting than they can take; try again in a few seconds"
+)
 RETRY_AFTER = {"Retry-After": "5"}
 
 

@@ -28,9 +28,14 @@ from sessions_app import control, events
 
 log = logging.getLogger(__name__)
 
-RATES = {"focused": (1 / 25, "full"), "thumbnail": (1 / 2, "thumb")}  # (seconds between frames, feed)
+RATES = {
+    "focused": (1 / 25, "full"),
+    "thumbnail": (1 / 2, "thumb"),
+}  # (seconds between frames, feed)
 WATCH_TTL_SECONDS = 30.0  # a watcher renews every 10 s; one that stopped renewing is dropped
-EVENTS_PER_SECOND = 20  # console errors and failed requests, per session: a busy page is not a flood
+EVENTS_PER_SECOND = (
+    20  # console errors and failed requests, per session: a busy page is not a flood
+)
 MOUSE_BUTTONS = {"left", "middle", "right"}
 
 
@@ -72,8 +77,14 @@ class SessionLive:
 
 
 class LiveHub:
-    def __init__(self, layer, *, clock: Callable[[], float], lease_seconds: float,
-                 scrub: Callable[[str, Any], Any] = lambda _session_id, data: data):
+    def __init__(
+        self,
+        layer,
+        *,
+        clock: Callable[[], float],
+        lease_seconds: float,
+        scrub: Callable[[str, Any], Any] = lambda _session_id, data: data,
+    ):
         self.layer = layer
         # Masks values a page was filled with from a vault, wherever the page echoes them.
         self.scrub = scrub
@@ -102,8 +113,12 @@ class LiveHub:
         if watcher is not None:  # a renewal
             watcher.expires_at = time.monotonic() + WATCH_TTL_SECONDS
             return self.describe(session)
-        watcher = Watcher(session_id=session.session_id, channel=channel, rate=rate,
-                          expires_at=time.monotonic() + WATCH_TTL_SECONDS)
+        watcher = Watcher(
+            session_id=session.session_id,
+            channel=channel,
+            rate=rate,
+            expires_at=time.monotonic() + WATCH_TTL_SECONDS,
+        )
         watcher.listener = lambda frame: self._offer(watcher, frame)
         state.watchers[channel] = watcher
         cast = await session.live_feeds().acquire(RATES[rate][1], watcher.listener)
@@ -155,10 +170,16 @@ class LiveHub:
         watcher.last_sent = time.monotonic()
         watcher.seq += 1
         try:
-            await self.layer.send(watcher.channel, {
-                "type": "live.frame", "session_id": watcher.session_id, "seq": watcher.seq,
-                "captured_at": frame.captured_at * 1000, "jpeg": frame.jpeg,
-            })
+            await self.layer.send(
+                watcher.channel,
+                {
+                    "type": "live.frame",
+                    "session_id": watcher.session_id,
+                    "seq": watcher.seq,
+                    "captured_at": frame.captured_at * 1000,
+                    "jpeg": frame.jpeg,
+                },
+            )
             self.frames_sent += 1
         except ChannelFull:
             self.frames_dropped += 1  # the watcher is behind: it gets the next one
@@ -179,11 +200,27 @@ class LiveHub:
 
         def watch_page(page) -> None:
             page.on("console", lambda message: self._console(session_id, message))
-            page.on("pageerror", lambda error: self._logged(session_id, events.ConsoleError(
-                type="page.console_error", text=str(error)[:500], url=page.url[:500])))
-            page.on("requestfailed", lambda request: self._logged(session_id, events.RequestFailed(
-                type="page.request_failed", url=request.url[:500], method=request.method,
-                error=(request.failure or "failed")[:200])))
+            page.on(
+                "pageerror",
+                lambda error: self._logged(
+                    session_id,
+                    events.ConsoleError(
+                        type="page.console_error", text=str(error)[:500], url=page.url[:500]
+                    ),
+                ),
+            )
+            page.on(
+                "requestfailed",
+                lambda request: self._logged(
+                    session_id,
+                    events.RequestFailed(
+                        type="page.request_failed",
+                        url=request.url[:500],
+                        method=request.method,
+                        error=(request.failure or "failed")[:200],
+                    ),
+                ),
+            )
             page.on("response", lambda response: self._http_error(session_id, response))
             page.on("domcontentloaded", lambda p: self._spawn(self._navigated(session, p)))
             page.on("close", lambda p: self._spawn(self._closed(session, p)))
@@ -201,14 +238,26 @@ class LiveHub:
     def _console(self, session_id: str, message) -> None:
         if message.type == "error":
             location = message.location or {}
-            self._logged(session_id, events.ConsoleError(type="page.console_error", text=message.text[:500],
-                                                         url=str(location.get("url", ""))[:500]))
+            self._logged(
+                session_id,
+                events.ConsoleError(
+                    type="page.console_error",
+                    text=message.text[:500],
+                    url=str(location.get("url", ""))[:500],
+                ),
+            )
 
     def _http_error(self, session_id: str, response) -> None:
         if response.status >= 400:
-            self._logged(session_id, events.RequestFailed(
-                type="page.request_failed", url=response.url[:500], method=response.request.method,
-                error=f"HTTP {response.status}"))
+            self._logged(
+                session_id,
+                events.RequestFailed(
+                    type="page.request_failed",
+                    url=response.url[:500],
+                    method=response.request.method,
+                    error=f"HTTP {response.status}",
+                ),
+            )
 
     def _logged(self, session_id: str, event: events.LiveEvent) -> None:
         budget = self._state(session_id).budget
@@ -223,8 +272,13 @@ class LiveHub:
         if page is not session.page:
             return await self._tabs(session)
         with contextlib.suppress(Exception):
-            await events.publish(session.session_id, self.scrub(session.session_id, events.Navigated(
-                type="page.navigated", url=page.url, title=await page.title())))
+            await events.publish(
+                session.session_id,
+                self.scrub(
+                    session.session_id,
+                    events.Navigated(type="page.navigated", url=page.url, title=await page.title()),
+                ),
+            )
         await self._tabs(session)
 
     async def _closed(self, session: SessionContext, page) -> None:
@@ -240,10 +294,18 @@ class LiveHub:
         tabs = []
         for tab_id, page in enumerate(session.tabs):
             with contextlib.suppress(Exception):
-                tabs.append(events.Tab(tab_id=tab_id, title=(await page.title())[:200], url=page.url[:500],
-                                       active=page is session.page))
-        await events.publish(session.session_id, self.scrub(session.session_id,
-                                                            events.TabsChanged(type="tabs.changed", tabs=tabs)))
+                tabs.append(
+                    events.Tab(
+                        tab_id=tab_id,
+                        title=(await page.title())[:200],
+                        url=page.url[:500],
+                        active=page is session.page,
+                    )
+                )
+        await events.publish(
+            session.session_id,
+            self.scrub(session.session_id, events.TabsChanged(type="tabs.changed", tabs=tabs)),
+        )
 
     def describe(self, session: SessionContext) -> dict[str, Any]:
         """What a new watcher needs besides frames: the page, its tabs and who holds control."""
@@ -251,8 +313,14 @@ class LiveHub:
         holder = state.holder if state else None
         return {
             "url": session.page.url,
-            "viewport": {"width": session.spec.viewport_width, "height": session.spec.viewport_height},
-            "tabs": [{"tab_id": i, "url": p.url, "active": p is session.page} for i, p in enumerate(session.tabs)],
+            "viewport": {
+                "width": session.spec.viewport_width,
+                "height": session.spec.viewport_height,
+            },
+            "tabs": [
+                {"tab_id": i, "url": p.url, "active": p is session.page}
+                for i, p in enumerate(session.tabs)
+            ],
             "holder": holder.label if holder else None,
         }
 
@@ -264,7 +332,9 @@ class LiveHub:
 
     def set_holder(self, session_id: str, label: str | None, user_id: int | None) -> None:
         state = self._state(session_id)
-        state.holder = Holder(label=label, user_id=user_id, last_input=self.clock()) if label else None
+        state.holder = (
+            Holder(label=label, user_id=user_id, last_input=self.clock()) if label else None
+        )
 
     async def input(self, session: SessionContext, event: dict[str, Any]) -> None:
         """A person's mouse, keyboard or navigation, relayed to the page. Only the lease holder's
@@ -280,7 +350,11 @@ class LiveHub:
                 await self._mouse(state, session, event)
             elif kind == "key":
                 key = str(event.get("key", ""))[:40]
-                await (page.keyboard.down(key) if event.get("action") == "down" else page.keyboard.up(key))
+                await (
+                    page.keyboard.down(key)
+                    if event.get("action") == "down"
+                    else page.keyboard.up(key)
+                )
             elif kind == "text":
                 await page.keyboard.insert_text(str(event.get("text", ""))[:10_000])
             elif kind == "nav":
@@ -288,7 +362,9 @@ class LiveHub:
         except Exception as exc:  # an unknown key, a closed page: the person tries again
             log.debug("input %s on %s failed: %s", kind, session.session_id, exc)
 
-    async def _mouse(self, state: SessionLive, session: SessionContext, event: dict[str, Any]) -> None:
+    async def _mouse(
+        self, state: SessionLive, session: SessionContext, event: dict[str, Any]
+    ) -> None:
         page = session.page
         if state.input_page is not page:
             state.input_cdp = await page.context.new_cdp_session(page)
@@ -302,7 +378,11 @@ class LiveHub:
         action = event.get("action")
         params: dict[str, Any] = {"x": x, "y": y, "modifiers": int(event.get("modifiers", 0)) & 15}
         if action == "wheel":
-            params |= {"type": "mouseWheel", "deltaX": float(event.get("dx", 0)), "deltaY": float(event.get("dy", 0))}
+            params |= {
+                "type": "mouseWheel",
+                "deltaX": float(event.get("dx", 0)),
+                "deltaY": float(event.get("dy", 0)),
+            }
         else:
             button = event.get("button", "left")
             pressed = int(event.get("buttons", 0)) & 7  # held while moving: a drag
@@ -310,7 +390,9 @@ class LiveHub:
                 button = "left" if pressed & 1 else "right" if pressed & 2 else "middle"
             params |= {
                 "type": {"down": "mousePressed", "up": "mouseReleased"}.get(action, "mouseMoved"),
-                "button": button if button in MOUSE_BUTTONS and (action in ("down", "up") or pressed) else "none",
+                "button": button
+                if button in MOUSE_BUTTONS and (action in ("down", "up") or pressed)
+                else "none",
                 "buttons": pressed,
                 "clickCount": min(max(int(event.get("clicks", 1)), 1), 3),
             }
@@ -345,11 +427,13 @@ class LiveHub:
             if self.clock() - holder.last_input > self.lease_seconds:
                 state.holder = None
                 await sync_to_async(control.control_end)(
-                    session_id=session_id, reason=f"no input for {self.lease_seconds:.0f} s")
+                    session_id=session_id, reason=f"no input for {self.lease_seconds:.0f} s"
+                )
             elif holder.last_input - holder.saved_input >= 5:
                 holder.saved_input = holder.last_input
                 await sync_to_async(control.control_touch)(
-                    inputs={session_id: datetime.fromtimestamp(holder.last_input, tz=UTC)})
+                    inputs={session_id: datetime.fromtimestamp(holder.last_input, tz=UTC)}
+                )
 
     async def forget(self, session_id: str, reason: str) -> None:
         """The session is gone from this worker: its watchers are told, its state dropped."""

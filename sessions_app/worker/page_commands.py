@@ -28,7 +28,10 @@ async def observe_wire(session: SessionContext, *, max_nb_actions: int) -> dict[
     if len(actions) < len(observation.actions):  # boxes only for what is listed
         listed = {a["id"] for a in actions}
         shot = raw["screenshot"]
-        raw["screenshot"] = {**shot, "bboxes": [b for b in shot["bboxes"] if b.get("notte_id") in listed]}
+        raw["screenshot"] = {
+            **shot,
+            "bboxes": [b for b in shot["bboxes"] if b.get("notte_id") in listed],
+        }
     wire = Observation.wire(raw, actions, description)
     return {"count": len(observation.actions), "json": orjson.dumps(wire).decode()}
 
@@ -76,16 +79,25 @@ async def _scrape_action(page, action: dict[str, Any]) -> dict[str, Any]:
 
 
 async def execute_action(
-    session: SessionContext, action: dict[str, Any], *, allow_evaluate_js: bool, fill_value=None,
+    session: SessionContext,
+    action: dict[str, Any],
+    *,
+    allow_evaluate_js: bool,
+    fill_value=None,
     describe_target: bool = False,
 ) -> dict[str, Any]:
     await session.watch()  # the screencast makes the step's screenshot free when nothing moved
     started = time.time()
     url_before = session.page.url
     outcome = await execute(
-        session, action,
-        ActionContext(allow_evaluate_js=allow_evaluate_js, scrape=_scrape_action, fill_value=fill_value,
-                      describe_target=describe_target),
+        session,
+        action,
+        ActionContext(
+            allow_evaluate_js=allow_evaluate_js,
+            scrape=_scrape_action,
+            fill_value=fill_value,
+            describe_target=describe_target,
+        ),
     )
     return {
         "started_at": started,

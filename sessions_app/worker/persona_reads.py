@@ -21,17 +21,26 @@ EXCERPT_CHARS = 300
 
 def _email(message) -> dict[str, Any]:
     return {
-        "email_id": str(message.pk), "sender_email": message.sender_email, "sender_name": message.sender_name,
-        "subject": message.subject, "received_at": message.created_at.isoformat(), "codes": message.codes,
+        "email_id": str(message.pk),
+        "sender_email": message.sender_email,
+        "sender_name": message.sender_name,
+        "subject": message.subject,
+        "received_at": message.created_at.isoformat(),
+        "codes": message.codes,
         "links": [link["url"] for link in message.links][:10],
         "excerpt": " ".join((message.text_content or "").split())[:EXCERPT_CHARS],
     }
 
 
 def _sms(message) -> dict[str, Any]:
-    return {"sms_id": str(message.pk), "sender": message.sender, "received_at": message.created_at.isoformat(),
-            "codes": message.codes, "links": [link["url"] for link in message.links][:10],
-            "body": message.body[:EXCERPT_CHARS]}
+    return {
+        "sms_id": str(message.pk),
+        "sender": message.sender,
+        "received_at": message.created_at.isoformat(),
+        "codes": message.codes,
+        "links": [link["url"] for link in message.links][:10],
+        "body": message.body[:EXCERPT_CHARS],
+    }
 
 
 def _markdown(kind: str, items: list[dict[str, Any]]) -> str:
@@ -56,8 +65,11 @@ def _read(persona_id: str, action: dict[str, Any]) -> tuple[str, list[dict[str, 
     persona = Persona.objects.get(pk=persona_id)
     seconds = action.get("timedelta")
     max_age = timedelta(seconds=float(seconds)) if seconds else None
-    options = {"limit": int(action.get("limit") or 10), "only_unread": bool(action.get("only_unread", True)),
-               "max_age": max_age}
+    options = {
+        "limit": int(action.get("limit") or 10),
+        "only_unread": bool(action.get("only_unread", True)),
+        "max_age": max_age,
+    }
     if action["type"] == "email_read":
         return "emails", [_email(m) for m in email_read_for_persona(persona=persona, **options)]
     return "SMS", [_sms(m) for m in sms_read_for_persona(persona=persona, **options)]
@@ -68,8 +80,15 @@ async def read_messages(persona_id: str, action: dict[str, Any], url: str) -> di
     started = time.time()
     kind, items = await sync_to_async(_read)(persona_id, action)
     return {
-        "started_at": started, "ended_at": time.time(), "success": True,
+        "started_at": started,
+        "ended_at": time.time(),
+        "success": True,
         "message": f"Read {len(items)} {kind} of the persona ({timezone.now():%H:%M:%S} UTC)",
-        "data": {"markdown": _markdown(kind, items), "structured": {"success": True, "error": None, "data": items}},
-        "url_before": url, "url_after": url, "target": None,
+        "data": {
+            "markdown": _markdown(kind, items),
+            "structured": {"success": True, "error": None, "data": items},
+        },
+        "url_before": url,
+        "url_after": url,
+        "target": None,
     }

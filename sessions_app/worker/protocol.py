@@ -109,4 +109,6 @@ def failure(status: int, message: str, field: str | None = None, code: str | Non
 
 
 def not_here(session_id: str) -> Reply:
-    return failure(409, f"session {session_id} is no longer open on its worker; start a new one", code=NOT_HERE)
+    return failure(
+        409, f"session {session_id} is no longer open on its worker; start a new one", code=NOT_HERE
+    )

@@ -45,7 +45,9 @@ log = logging.getLogger(__name__)
 REAPER_INTERVAL = 1.0
 COMMAND_SECONDS = 45.0  # a command that names no deadline (callers always do) gets this long
 ACTIVITY_SAVE_SECONDS = 5.0
-SETTLES_PENDING_STEP = frozenset({"session.execute", "session.cookies.set", "session.stop", "session.sync"})
+SETTLES_PENDING_STEP = frozenset(
+    {"session.execute", "session.cookies.set", "session.stop", "session.sync"}
+)
 
 
 @dataclass(slots=True)
@@ -69,9 +71,13 @@ class Worker:
         clock: Callable[[], float] = time.time,
     ):
         self.capacity = capacity or settings.PERISCOPE_WORKER_CAPACITY
-        self.warm_contexts = settings.PERISCOPE_WARM_CONTEXTS if warm_contexts is None else warm_contexts
+        self.warm_contexts = (
+            settings.PERISCOPE_WARM_CONTEXTS if warm_contexts is None else warm_contexts
+        )
         self.heartbeat_seconds = heartbeat_seconds or settings.PERISCOPE_HEARTBEAT_SECONDS
-        self.stale_after = timedelta(seconds=stale_after_seconds or settings.PERISCOPE_WORKER_STALE_SECONDS)
+        self.stale_after = timedelta(
+            seconds=stale_after_seconds or settings.PERISCOPE_WORKER_STALE_SECONDS
+        )
         # The wall clock the idle and max-duration timeouts are checked against.
         self.clock = clock
         self.pool: BrowserPool | None = None
@@ -107,11 +113,18 @@ class Worker:
         layer, queue_layer = worker_layers()
         self.channel = await layer.new_channel("browser-worker.")
         await self._clean_up_after_predecessors()
-        self.live = LiveHub(layer, clock=self.clock, lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS,
-                            scrub=self.vaults.scrub_data)
+        self.live = LiveHub(
+            layer,
+            clock=self.clock,
+            lease_seconds=settings.PERISCOPE_CONTROL_LEASE_SECONDS,
+            scrub=self.vaults.scrub_data,
+        )
         self.cdp = CdpHub(layer, on_activity=self._touch)
         self.pool = BrowserPool(
-            launch_config(), limits=session_limits(), warm_size=self.warm_contexts, on_lost=self._on_lost
+            launch_config(),
+            limits=session_limits(),
+            warm_size=self.warm_contexts,
+            on_lost=self._on_lost,
         )
         try:
             await self.pool.start()
@@ -120,7 +133,10 @@ class Worker:
             await self.pool.stop()
             raise
         self.record = await sync_to_async(services.worker_register)(
-            channel=self.channel, hostname=socket.gethostname(), pid=os.getpid(), capacity=self.capacity
+            channel=self.channel,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            capacity=self.capacity,
         )
         log.info("browser worker %s ready (capacity %d)", self.record, self.capacity)
         loops = [
@@ -178,7 +194,9 @@ class Worker:
                 await self._room.wait_for(self._has_room)
             message = await queue_layer.receive(START_QUEUE)
             self._starting += 1
-            handler = self._oneshot_scrape if message.get("type") == "scrape.oneshot" else self._start
+            handler = (
+                self._oneshot_scrape if message.get("type") == "scrape.oneshot" else self._start
+            )
             self._spawn(handler(reply_layer, message))
 
     async def _serve_own(self, layer) -> None:
@@ -232,12 +250,16 @@ class Worker:
             else:
                 session = self.pool.get(session_id)
                 goto = await page_commands.execute_action(
-                    session, {"type": "goto", "url": message["url"], "timeout": 30000}, allow_evaluate_js=False
+                    session,
+                    {"type": "goto", "url": message["url"], "timeout": 30000},
+                    allow_evaluate_js=False,
                 )
                 if not goto["success"]:
                     reply = failure(422, goto["message"], "url")
                 else:
-                    reply = ok(await page_commands.scrape(session, message["options"], follow_refresh=True))
+                    reply = ok(
+                        await page_commands.scrape(session, message["options"], follow_refresh=True)
+                    )
         except ScrapeError as exc:
             reply = scrape_failure(exc)
         except Exception as exc:
@@ -257,7 +279,9 @@ class Worker:
         proxy = spec.pop("proxy", None)
         session_id = message["session_id"]
         try:
-            await self.pool.open(SessionSpec(**spec, proxy=ProxySpec(**proxy) if proxy else None), refill=False)
+            await self.pool.open(
+                SessionSpec(**spec, proxy=ProxySpec(**proxy) if proxy else None), refill=False
+            )
         except UnsupportedOption as exc:
             return failure(422, exc.message, exc.field)
         except Exception as exc:
@@ -265,10 +289,14 @@ class Worker:
             return failure(500, f"the browser could not open the session: {exc}")
         self._teams[session_id] = message["team_id"]
         try:
-            if not await sync_to_async(services.session_mark_active)(session_id=session_id, worker=self.record):
+            if not await sync_to_async(services.session_mark_active)(
+                session_id=session_id, worker=self.record
+            ):
                 await self._close_session(session_id)
                 self._forget(session_id)
-                return failure(409, "the session was given up before the browser was ready; start a new one")
+                return failure(
+                    409, "the session was given up before the browser was ready; start a new one"
+                )
             assert self.live
             session = self.pool.get(session_id)
             self.vaults.open(session, vault_id=message.get("vault_id") or "")
@@ -292,8 +320,15 @@ class Worker:
             task.cancel()  # programs (agents) end with their session
         if self.cdp is not None and self.cdp.count(session_id):
             self._spawn(self.cdp.session_ended(session_id, reason))
-        for table in (self._teams, self._locks, self._step_counters, self._pending_steps, self._activity,
-                      self._activity_saved, self._traffic_saved):
+        for table in (
+            self._teams,
+            self._locks,
+            self._step_counters,
+            self._pending_steps,
+            self._activity,
+            self._activity_saved,
+            self._traffic_saved,
+        ):
             table.pop(session_id, None)
 
     async def _command(self, layer, message: Command) -> None:
@@ -334,7 +369,9 @@ class Worker:
     async def _locked_command(self, session_id: str, message: Command) -> Reply:
         """Run a command on the session's page, within what its caller waits: a page that does
         not answer (script looping for ever) gets a reply in time and frees the lock."""
-        seconds = max(1.0, message.get("deadline", time.time() + COMMAND_SECONDS) - time.time() - 0.5)
+        seconds = max(
+            1.0, message.get("deadline", time.time() + COMMAND_SECONDS) - time.time() - 0.5
+        )
         try:
             async with asyncio.timeout(seconds):
                 # A step still waiting for its screenshot takes what is on screen now, before a
@@ -344,10 +381,17 @@ class Worker:
                     await self._settle_step(session_id, self._pending_steps.pop(session_id))
                 return await self._dispatch(message)
         except TimeoutError:
-            log.warning("command %s on %s: the page did not answer within %.0f s",
-                        message.get("type"), session_id, seconds)
-            return failure(504, f"The session's page did not answer within {seconds:.0f} s (it may be running "
-                                "script that never yields); try again, or stop the session")
+            log.warning(
+                "command %s on %s: the page did not answer within %.0f s",
+                message.get("type"),
+                session_id,
+                seconds,
+            )
+            return failure(
+                504,
+                f"The session's page did not answer within {seconds:.0f} s (it may be running "
+                "script that never yields); try again, or stop the session",
+            )
         except SessionNotFound:
             return not_here(session_id)
         except ScrapeError as exc:
@@ -370,12 +414,20 @@ class Worker:
                 if write := self._step_writes.get(session_id):
                     await asyncio.shield(write)
                 traffic = self.pool.get(session_id).traffic
-                return ok({"network_request_bytes": traffic.sent, "network_response_bytes": traffic.received})
+                return ok(
+                    {
+                        "network_request_bytes": traffic.sent,
+                        "network_response_bytes": traffic.received,
+                    }
+                )
             case "session.cookies.get":
                 if self.vaults.used(session_id) and not message.get("may_reveal"):
                     # Cookies of a vault login are worth the login itself.
-                    return failure(403, "This session has filled vault secrets, so its cookies are secret too: "
-                                        "read them with a key that has the 'vaults.reveal' scope")
+                    return failure(
+                        403,
+                        "This session has filled vault secrets, so its cookies are secret too: "
+                        "read them with a key that has the 'vaults.reveal' scope",
+                    )
                 return ok(await self.pool.get(session_id).cookies())
             case "session.cookies.set":
                 await self.pool.get(session_id).add_cookies(message["cookies"])
@@ -383,23 +435,38 @@ class Worker:
             case "session.observe":
                 session = self.pool.get(session_id)
                 if message.get("max_nb_actions"):
-                    wire = await page_commands.observe_wire(session, max_nb_actions=message["max_nb_actions"])
+                    wire = await page_commands.observe_wire(
+                        session, max_nb_actions=message["max_nb_actions"]
+                    )
                     return ok({**wire, "json": self.vaults.scrub(session_id, wire["json"])})
-                return ok(self.vaults.scrub_data(session_id, await page_commands.observe_page(session)))
+                return ok(
+                    self.vaults.scrub_data(session_id, await page_commands.observe_page(session))
+                )
             case "session.execute":
                 if holder := self.live.holder(session_id):
-                    return failure(409, f"{holder} has taken control of this session in the console; try again "
-                                        "once they hand it back")
+                    return failure(
+                        409,
+                        f"{holder} has taken control of this session in the console; try again "
+                        "once they hand it back",
+                    )
                 return ok(await self._execute_locked(session_id, message["action"]))
             case "session.watch":
-                return ok(await self.live.watch(self.pool.get(session_id), message["channel"], message["rate"]))
+                return ok(
+                    await self.live.watch(
+                        self.pool.get(session_id), message["channel"], message["rate"]
+                    )
+                )
             case "session.unwatch":
-                session = self.pool.get(session_id) if session_id in self.pool.session_ids() else None
+                session = (
+                    self.pool.get(session_id) if session_id in self.pool.session_ids() else None
+                )
                 await self.live.unwatch(session, session_id, message["channel"])
                 return ok(None)
             case "session.control":
                 self.pool.get(session_id)
-                self.live.set_holder(session_id, message.get("holder"), message.get("holder_user_id"))
+                self.live.set_holder(
+                    session_id, message.get("holder"), message.get("holder_user_id")
+                )
                 return ok(None)
             case "session.tabs":
                 return ok(await page_commands.tabs(self.pool.get(session_id)))
@@ -408,8 +475,10 @@ class Worker:
                 return ok(self.vaults.scrub_data(session_id, scraped))
             case "session.screenshot":
                 image = await page_commands.page_screenshot(
-                    self.pool.get(session_id), image_type=message["image_type"],
-                    quality=message.get("quality"), full_page=message.get("full_page", False),
+                    self.pool.get(session_id),
+                    image_type=message["image_type"],
+                    quality=message.get("quality"),
+                    full_page=message.get("full_page", False),
                 )
                 return ok(image)
         if handler := programs.handler_for(message["type"]):
@@ -424,15 +493,27 @@ class Worker:
         assert self.pool
         session = self.pool.get(session_id)
         index = await self._next_step_index(session_id)
-        self._spawn(events.publish(session_id, events.StepStarted(
-            type="step.started", index=index, action=page_commands.masked(action), url=session.page.url)))
+        self._spawn(
+            events.publish(
+                session_id,
+                events.StepStarted(
+                    type="step.started",
+                    index=index,
+                    action=page_commands.masked(action),
+                    url=session.page.url,
+                ),
+            )
+        )
         persona_id = self._personas.get(session_id)
         if action["type"] in ("email_read", "sms_read") and persona_id:
             result = await persona_reads.read_messages(persona_id, action, session.page.url)
         else:
             result = await page_commands.execute_action(
-                session, action, allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS,
-                fill_value=self.vaults.resolver(session_id, index), describe_target=describe_target,
+                session,
+                action,
+                allow_evaluate_js=settings.PERISCOPE_ALLOW_EVALUATE_JS,
+                fill_value=self.vaults.resolver(session_id, index),
+                describe_target=describe_target,
             )
         result = self.vaults.scrub_data(session_id, result)  # a page may echo what was typed
         self._pending_steps[session_id] = PendingStep(index, action, result, time.monotonic())
@@ -456,7 +537,9 @@ class Worker:
         assert self.pool
         self._activity[session_id] = self.clock()
         async with self._locks.setdefault(session_id, asyncio.Lock()):
-            raw = await page_commands.observe_wire(self.pool.get(session_id), max_nb_actions=max_nb_actions)
+            raw = await page_commands.observe_wire(
+                self.pool.get(session_id), max_nb_actions=max_nb_actions
+            )
         # A program may hand what it observes to a model: filled vault values never reach it.
         return {**orjson.loads(self.vaults.scrub(session_id, raw["json"])), "count": raw["count"]}
 
@@ -493,8 +576,9 @@ class Worker:
             return not_here(session_id)
         self._activity[session_id] = self.clock()
         try:
-            bridge = await self.cdp.open(self.pool.get(session_id), team_id=message["team_id"],
-                                         channel=message["channel"])
+            bridge = await self.cdp.open(
+                self.pool.get(session_id), team_id=message["team_id"], channel=message["channel"]
+            )
         except Exception as exc:
             log.exception("could not open a CDP bridge to %s", session_id)
             return failure(500, f"could not attach to the session's browser: {exc}")
@@ -502,7 +586,9 @@ class Worker:
 
     async def _next_step_index(self, session_id: str) -> int:
         if session_id not in self._step_counters:
-            self._step_counters[session_id] = await sync_to_async(selectors.step_count)(session_id=session_id)
+            self._step_counters[session_id] = await sync_to_async(selectors.step_count)(
+                session_id=session_id
+            )
         self._step_counters[session_id] += 1
         return self._step_counters[session_id]
 
@@ -528,7 +614,11 @@ class Worker:
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._step_writes[session_id] = written
         written.add_done_callback(
-            lambda f: self._step_writes.pop(session_id, None) if self._step_writes.get(session_id) is f else None
+            lambda f: (
+                self._step_writes.pop(session_id, None)
+                if self._step_writes.get(session_id) is f
+                else None
+            )
         )
         result = pending.result
         try:
@@ -544,7 +634,9 @@ class Worker:
         except BaseException:  # cancelled (shutdown): no row will come, readers must not wait
             written.set_result(None)
             raise
-        write = asyncio.ensure_future(self._write_step(session_id, pending.index, pending.action, result, image))
+        write = asyncio.ensure_future(
+            self._write_step(session_id, pending.index, pending.action, result, image)
+        )
         self._tasks.add(write)
         write.add_done_callback(self._tasks.discard)
         write.add_done_callback(lambda _t: written.done() or written.set_result(None))
@@ -555,20 +647,35 @@ class Worker:
         try:
             # Its own thread: saving the screenshot must not queue behind web requests' queries.
             step = await sync_to_async(services.step_record, thread_sensitive=False)(
-                session_id=session_id, index=index, action=shown,
-                success=result["success"], message=result["message"], url_before=result["url_before"],
-                url_after=result["url_after"], duration_ms=duration_ms, screenshot=image,
+                session_id=session_id,
+                index=index,
+                action=shown,
+                success=result["success"],
+                message=result["message"],
+                url_before=result["url_before"],
+                url_after=result["url_after"],
+                duration_ms=duration_ms,
+                screenshot=image,
                 target=result.get("target"),
             )
         except Exception:
             log.exception("could not record step %s of %s", index, session_id)
             return
-        await events.publish(session_id, events.StepFinished(
-            type="step.finished", index=index, action=shown, success=result["success"], message=result["message"],
-            url=result["url_after"], duration_ms=duration_ms,
-            screenshot_url=reverse("sessions_app:step_screenshot", args=[session_id, index])
-            if step is not None and step.screenshot else None,
-        ))
+        await events.publish(
+            session_id,
+            events.StepFinished(
+                type="step.finished",
+                index=index,
+                action=shown,
+                success=result["success"],
+                message=result["message"],
+                url=result["url_after"],
+                duration_ms=duration_ms,
+                screenshot_url=reverse("sessions_app:step_screenshot", args=[session_id, index])
+                if step is not None and step.screenshot
+                else None,
+            ),
+        )
 
     async def _close_session(self, session_id: str) -> bool:
         """Close the session's context and write its final egress byte counts."""
@@ -627,7 +734,8 @@ class Worker:
     async def _save_activity(self) -> None:
         """Write each session's last command time to its row, at most every few seconds."""
         due = {
-            session_id: at for session_id, at in self._activity.items()
+            session_id: at
+            for session_id, at in self._activity.items()
             if at - self._activity_saved.get(session_id, 0.0) >= ACTIVITY_SAVE_SECONDS
         }
         if due:
@@ -646,7 +754,8 @@ class Worker:
     async def _save_traffic(self, sessions: dict[str, Traffic]) -> None:
         """Write the egress byte counts that changed since they were last written."""
         changed = {
-            session_id: (traffic.sent, traffic.received) for session_id, traffic in sessions.items()
+            session_id: (traffic.sent, traffic.received)
+            for session_id, traffic in sessions.items()
             if (traffic.sent, traffic.received) != self._traffic_saved.get(session_id, (0, 0))
         }
         if changed:
@@ -693,7 +802,12 @@ def _heartbeat_db(worker: BrowserWorker, sessions: int, contexts: int) -> None:
 
 def _deadline_rows(ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = BrowserSession.objects.filter(pk__in=ids).values(
-        "pk", "status", "created_at", "last_accessed_at", "idle_timeout_minutes", "max_duration_minutes"
+        "pk",
+        "status",
+        "created_at",
+        "last_accessed_at",
+        "idle_timeout_minutes",
+        "max_duration_minutes",
     )
     return {str(row["pk"]): row for row in rows}
 

@@ -95,23 +95,40 @@ class VaultFills:
         if vault is None:
             return None
 
-        async def fill_value(session: SessionContext, handle: ElementHandle, value: str, form_key: str | None) -> str:
+        async def fill_value(
+            session: SessionContext, handle: ElementHandle, value: str, form_key: str | None
+        ) -> str:
             if not is_placeholder(value):
                 return value
             return await self._resolve(vault, session, handle, value, form_key, step_index)
 
         return fill_value
 
-    async def _resolve(self, vault: SessionVault, session: SessionContext, handle: ElementHandle, placeholder: str,
-                       form_key: str | None, step_index: int | None) -> str:
+    async def _resolve(
+        self,
+        vault: SessionVault,
+        session: SessionContext,
+        handle: ElementHandle,
+        placeholder: str,
+        form_key: str | None,
+        step_index: int | None,
+    ) -> str:
         # The frame comes from the browser, not from the page's script (which could lie about
         # its location); both questions go out at once.
-        described, frame = await asyncio.gather(handle.evaluate(DESCRIBE_AND_MASK), handle.owner_frame())
+        described, frame = await asyncio.gather(
+            handle.evaluate(DESCRIBE_AND_MASK), handle.owner_frame()
+        )
         element = FillElement(**described)
         try:
             secret = await sync_to_async(_fill, thread_sensitive=False)(
-                vault, session.session_id, placeholder, session.page.url, frame.url if frame else None, element,
-                step_index, form_key,
+                vault,
+                session.session_id,
+                placeholder,
+                session.page.url,
+                frame.url if frame else None,
+                element,
+                step_index,
+                form_key,
             )
         except PeriscopeError as exc:  # refused (origin, field type), sealed, or gone: audited
             await handle.evaluate(UNMASK)
@@ -145,16 +162,35 @@ class VaultFills:
 
 def _forms(secret: str) -> list[str]:
     encoded = json.dumps(secret)[1:-1]
-    return sorted({secret, encoded, html.escape(secret), quote(secret, safe=""), quote_plus(secret)},
-                  key=len, reverse=True)
+    return sorted(
+        {secret, encoded, html.escape(secret), quote(secret, safe=""), quote_plus(secret)},
+        key=len,
+        reverse=True,
+    )
 
 
-def _fill(vault: SessionVault, session_id: str, placeholder: str, page_url: str, frame_url: str | None,
-          element: FillElement, step_index: int | None, form_key: str | None) -> str:
+def _fill(
+    vault: SessionVault,
+    session_id: str,
+    placeholder: str,
+    page_url: str,
+    frame_url: str | None,
+    element: FillElement,
+    step_index: int | None,
+    form_key: str | None,
+) -> str:
     # The actor is read afresh on every fill (a role may have changed since the session began);
     # its team is the session's, which is the vault's.
     actor = services.session_vault_actor(session_id=session_id)
     return vault_secret_for_fill(
-        team=actor.team, vault_id=vault.vault_id, placeholder=placeholder, page_url=page_url, frame_url=frame_url,
-        element=element, session_id=session_id, step_index=step_index, actor=actor, form_fill_key=form_key,
+        team=actor.team,
+        vault_id=vault.vault_id,
+        placeholder=placeholder,
+        page_url=page_url,
+        frame_url=frame_url,
+        element=element,
+        session_id=session_id,
+        step_index=step_index,
+        actor=actor,
+        form_fill_key=form_key,
     )

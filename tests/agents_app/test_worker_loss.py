@@ -34,7 +34,9 @@ def test_a_worker_killed_mid_run_ends_its_agent(api_key, channel_prefix, use_llm
             if found is None:
                 started = start(api)["session_id"]
                 if not BrowserSession.objects.filter(pk=started, worker__pid=victim.pid).exists():
-                    api.delete(f"/sessions/{started}/stop")  # not there: leave room under the team cap
+                    api.delete(
+                        f"/sessions/{started}/stop"
+                    )  # not there: leave room under the team cap
             return found
 
         session = wait_until(on_victim, timeout=60, interval=0.5)

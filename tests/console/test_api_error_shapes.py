@@ -11,7 +11,9 @@ from core.errors import UnsupportedMediaType
 
 
 def parse(body: bytes, content_type: str = "application/json"):
-    return FastJSONParser().parse_body(RequestFactory().post("/api/x", data=body, content_type=content_type))
+    return FastJSONParser().parse_body(
+        RequestFactory().post("/api/x", data=body, content_type=content_type)
+    )
 
 
 def test_the_parser_takes_json_objects_only():
@@ -35,15 +37,29 @@ def test_the_parser_refuses_deep_nesting_at_the_limit():
 
 
 def test_an_unknown_action_type_is_reported_on_the_type_field():
-    errors = _validation_errors(ValidationError([
-        {"loc": ("body", "action"), "msg": "Input tag 'teleport' found using 'type' does not match",
-         "type": "union_tag_invalid"},
-        {"loc": ("body", "action", "fill", "value"), "msg": "Field required", "type": "missing"},
-    ]))
+    errors = _validation_errors(
+        ValidationError(
+            [
+                {
+                    "loc": ("body", "action"),
+                    "msg": "Input tag 'teleport' found using 'type' does not match",
+                    "type": "union_tag_invalid",
+                },
+                {
+                    "loc": ("body", "action", "fill", "value"),
+                    "msg": "Field required",
+                    "type": "missing",
+                },
+            ]
+        )
+    )
     assert [e["loc"] for e in errors] == [["body", "type"], ["body", "value"]]
     assert _validation_message(errors).startswith("Invalid request: type: Input tag")
 
 
 def test_each_api_has_its_own_error_shape():
-    assert error_json("/api/sessions/x", 404, "gone") == b'{"status": 404, "message": "gone", "detail": "gone"}'
+    assert (
+        error_json("/api/sessions/x", 404, "gone")
+        == b'{"status": 404, "message": "gone", "detail": "gone"}'
+    )
     assert error_json("/api/v1/browser/sessions/x", 404, "gone") == b'{"detail": "gone"}'

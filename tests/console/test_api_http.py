@@ -53,7 +53,9 @@ def test_a_chunked_body_over_the_limit_answers_413(api, settings):
             yield b"a" * 65536
         yield b'"}'
 
-    response = api.post("/scrape_from_html", data=chunks(), headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/scrape_from_html", data=chunks(), headers={"Content-Type": "application/json"}
+    )
     notte_error(response, 413)
 
 
@@ -70,8 +72,12 @@ def test_deeply_nested_json_answers_422(api):
 
 def test_a_huge_page_number_is_a_422_on_both_list_apis(api, live):
     notte_error(api.get("/sessions/", params={"page": 10**15}), 422)
-    v1 = requests.get(f"{live.api_url}/v1/browser/sessions/", params={"page": 10**15},
-                      headers={"X-API-Key": api.headers["Authorization"].split()[1]}, timeout=10)
+    v1 = requests.get(
+        f"{live.api_url}/v1/browser/sessions/",
+        params={"page": 10**15},
+        headers={"X-API-Key": api.headers["Authorization"].split()[1]},
+        timeout=10,
+    )
     assert v1.status_code == 422 and v1.headers["Content-Type"].startswith("application/json")
     assert v1.json()["detail"][0]["loc"] == ["query", "page"]
 
@@ -100,7 +106,10 @@ def test_a_websocket_to_a_path_with_no_route_is_refused_cleanly(live):
 def test_a_status_read_right_after_an_execute_shows_that_step(api, site):
     session = start(api)["session_id"]
     for round_no in range(3):
-        api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/login.html"})
+        api.post(
+            f"/sessions/{session}/page/execute",
+            json={"type": "goto", "url": f"{site.url}/login.html"},
+        )
         steps = api.get(f"/sessions/{session}").json()["steps"]
         assert len(steps) == round_no + 1
 
@@ -123,7 +132,9 @@ def test_timeouts_are_enforced_while_a_one_shot_scrape_runs(api, live, site):
     scraping.start()
     time.sleep(0.5)  # the scrape's session is open on the worker now
     live.clock.offset = 61
-    assert wait_until(lambda: api.get(f"/sessions/{idle}").json()["status"] == "timed_out", timeout=3)
+    assert wait_until(
+        lambda: api.get(f"/sessions/{idle}").json()["status"] == "timed_out", timeout=3
+    )
     scraping.join(30)
     assert result["response"].status_code == 200, result["response"].text
     assert result["response"].json()["markdown"]

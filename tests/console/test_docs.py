@@ -24,6 +24,11 @@ def test_console_css_and_htmx_are_served_with_debug_off(live, settings):
 @pytest.mark.django_db
 def test_openapi_schema_lists_the_notte_routes(client):
     paths = client.get("/api/openapi.json").json()["paths"]
-    for path in ("/api/sessions/start", "/api/sessions/{session_id}/page/observe",
-                 "/api/sessions/{session_id}/page/execute", "/api/scrape", "/api/health"):
+    for path in (
+        "/api/sessions/start",
+        "/api/sessions/{session_id}/page/observe",
+        "/api/sessions/{session_id}/page/execute",
+        "/api/scrape",
+        "/api/health",
+    ):
         assert path in paths

@@ -7,9 +7,16 @@ from console.settings import database_from_url
 
 
 def test_a_database_url_keeps_its_query_options():
-    config = database_from_url("postgres://app:p%40ss@db.internal:5433/periscope?sslmode=require&connect_timeout=5")
+    config = database_from_url(
+        "postgres://app:p%40ss@db.internal:5433/periscope?sslmode=require&connect_timeout=5"
+    )
     assert config["ENGINE"] == "django.db.backends.postgresql"
-    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"]) == ("app", "p@ss", "db.internal", 5433)
+    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"]) == (
+        "app",
+        "p@ss",
+        "db.internal",
+        5433,
+    )
     assert config["OPTIONS"]["sslmode"] == "require"
     assert str(config["OPTIONS"]["connect_timeout"]) == "5"
 
@@ -42,7 +49,11 @@ def test_the_production_settings_the_readme_lists_pass_django_s_deployment_check
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

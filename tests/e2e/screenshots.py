@@ -1,6 +1,6 @@
 """Screenshots of the main pages for a design review, not a test (the suite does not collect it):
 
-    .venv/bin/pytest tests/e2e/screenshots.py    # PNGs go to $PERISCOPE_SCREENSHOTS or /tmp/shots
+.venv/bin/pytest tests/e2e/screenshots.py    # PNGs go to $PERISCOPE_SCREENSHOTS or /tmp/shots
 """
 
 import os

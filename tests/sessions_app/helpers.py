@@ -36,4 +36,11 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.1):
     return predicate()
 
 
-__all__ = ["chromium_pids", "in_page", "open_contexts", "session_ids_on_worker", "start", "wait_until"]
+__all__ = [
+    "chromium_pids",
+    "in_page",
+    "open_contexts",
+    "session_ids_on_worker",
+    "start",
+    "wait_until",
+]

@@ -73,7 +73,9 @@ class LiveSocket:
     def _keep(self, message) -> None:
         if isinstance(message, bytes):
             seq, captured, raw_id = HEADER.unpack_from(message)
-            self.frames.append(Frame(seq, captured, str(uuid.UUID(bytes=raw_id)), message[HEADER.size:]))
+            self.frames.append(
+                Frame(seq, captured, str(uuid.UUID(bytes=raw_id)), message[HEADER.size :])
+            )
         else:
             self.events.append(json.loads(message))
 
@@ -93,10 +95,17 @@ def login_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def console_socket(live, path: str, user=None, *, origin: str | None = "", read: bool = True) -> LiveSocket:
+def console_socket(
+    live, path: str, user=None, *, origin: str | None = "", read: bool = True
+) -> LiveSocket:
     headers = {"Cookie": login_cookie(user)} if user is not None else {}
-    ws = connect(f"ws://127.0.0.1:{live.port}{path}", origin=live.url if origin == "" else origin,
-                 additional_headers=headers, open_timeout=15, max_size=None)
+    ws = connect(
+        f"ws://127.0.0.1:{live.port}{path}",
+        origin=live.url if origin == "" else origin,
+        additional_headers=headers,
+        open_timeout=15,
+        max_size=None,
+    )
     return LiveSocket(ws, read=read)
 
 

@@ -126,16 +126,20 @@ def test_bad_start_options_answer_422_naming_the_field_and_start_nothing(api, li
 def test_disabled_settings_are_named_in_the_refusal(api):
     cdp = api.post("/sessions/start", json={"cdp_url": "wss://example.com/devtools"}).json()
     assert "PERISCOPE_ALLOW_CDP_URL" in cdp["message"]
-    proxy = api.post("/sessions/start", json={"proxies": [{"type": "external", "server": "http://p:1"}]}).json()
+    proxy = api.post(
+        "/sessions/start", json={"proxies": [{"type": "external", "server": "http://p:1"}]}
+    ).json()
     assert "PERISCOPE_ALLOW_EXTERNAL_PROXIES" in proxy["message"]
 
 
 def test_renderer_cmd_prefix_is_refused_and_never_runs(api, tmp_path):
     marker = tmp_path / "ran"
     script = tmp_path / "x.sh"
-    script.write_text(f"#!/bin/sh\ntouch {marker}\nexec \"$@\"\n")
+    script.write_text(f'#!/bin/sh\ntouch {marker}\nexec "$@"\n')
     script.chmod(0o755)
-    response = api.post("/sessions/start", json={"chrome_args": [f"--renderer-cmd-prefix={script}"]})
+    response = api.post(
+        "/sessions/start", json={"chrome_args": [f"--renderer-cmd-prefix={script}"]}
+    )
     assert response.status_code == 422
     assert not marker.exists()
 
@@ -145,7 +149,9 @@ def test_remote_debugging_port_is_refused_and_nothing_listens(api):
 
     response = api.post("/sessions/start", json={"chrome_args": ["--remote-debugging-port=9333"]})
     assert response.status_code == 422
-    listening = {c.laddr.port for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+    listening = {
+        c.laddr.port for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN
+    }
     assert 9333 not in listening
 
 
@@ -159,7 +165,9 @@ def test_chromium_opens_no_listening_socket_and_gets_no_secrets_in_its_environme
         process = psutil.Process(pid)
         assert [c for c in process.net_connections() if c.status == psutil.CONN_LISTEN] == []
         names = set(process.environ())
-        assert not {n for n in names if n.startswith(("DJANGO_", "DATABASE_", "PERISCOPE_", "REDIS_"))}
+        assert not {
+            n for n in names if n.startswith(("DJANGO_", "DATABASE_", "PERISCOPE_", "REDIS_"))
+        }
         assert not {n for n in names if n.endswith("_KEY")}
 
 
@@ -168,11 +176,15 @@ def test_status_list_and_pagination(api):
     second = start(api)["session_id"]
     api.delete(f"/sessions/{first}/stop")
 
-    active = api.get("/sessions/", params={"only_active": "True", "page": 1, "page_size": 10}).json()
+    active = api.get(
+        "/sessions/", params={"only_active": "True", "page": 1, "page_size": 10}
+    ).json()
     assert [s["session_id"] for s in active] == [second]
     everything = api.get("/sessions", params={"only_active": "False"}).json()
     assert {s["session_id"] for s in everything} == {first, second}
-    page_two = api.get("/sessions/", params={"only_active": "False", "page": 2, "page_size": 1}).json()
+    page_two = api.get(
+        "/sessions/", params={"only_active": "False", "page": 2, "page_size": 1}
+    ).json()
     assert [s["session_id"] for s in page_two] == [first]
     assert api.get(f"/sessions/{first}").json()["status"] == "closed"
 
@@ -198,7 +210,9 @@ def test_every_state_change_is_recorded_with_its_reason(api):
 def test_idle_timeout_ends_the_session_and_closes_its_context(api, live):
     sid = start(api, idle_timeout_minutes=1)["session_id"]
     live.clock.offset = 61
-    ended = wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
+    ended = wait_until(
+        lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5
+    )
     assert ended
     body = api.get(f"/sessions/{sid}").json()
     assert body["closed_at"]
@@ -209,7 +223,9 @@ def test_idle_timeout_ends_the_session_and_closes_its_context(api, live):
 def test_max_duration_ends_an_active_session(api, live):
     sid = start(api, idle_timeout_minutes=2, max_duration_minutes=2)["session_id"]
     live.clock.offset = 121
-    assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
+    assert wait_until(
+        lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5
+    )
     assert "max duration" in SessionEvent.objects.filter(session_id=sid).last().reason
     assert sid not in session_ids_on_worker(live)
 
@@ -221,13 +237,17 @@ def test_activity_keeps_a_session_alive(api, live):
 
     sid = start(api, idle_timeout_minutes=1)["session_id"]
     # 50 s without activity...
-    BrowserSession.objects.filter(pk=sid).update(last_accessed_at=timezone.now() - timedelta(seconds=50))
+    BrowserSession.objects.filter(pk=sid).update(
+        last_accessed_at=timezone.now() - timedelta(seconds=50)
+    )
     api.get(f"/sessions/{sid}/cookies")  # ...then a command: activity
     live.clock.offset = 30  # 80 s after the old activity, 30 s after the new one
     wait_until(lambda: False, timeout=2.5)
     assert api.get(f"/sessions/{sid}").json()["status"] == "active"
     live.clock.offset = 61
-    assert wait_until(lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5)
+    assert wait_until(
+        lambda: api.get(f"/sessions/{sid}").json()["status"] == "timed_out", timeout=5
+    )
 
 
 def test_stopping_a_timed_out_session_says_already_closed(api, live):
@@ -259,9 +279,13 @@ def test_debug_answers_the_contract_shape(api, live):
     debug = api.get(f"/sessions/{sid}/debug").json()
     assert set(debug["ws"]) == {"cdp", "recording", "logs"}
     cdp, _, query = debug["ws"]["cdp"].partition("?token=")
-    assert cdp == f"ws://127.0.0.1:{live.port}/cdp/{sid}" and len(query) > 40  # a signed token for the caller
+    assert (
+        cdp == f"ws://127.0.0.1:{live.port}/cdp/{sid}" and len(query) > 40
+    )  # a signed token for the caller
     assert debug["debug_url"].endswith(f"/sessions/{sid}/")
-    assert [(t["metadata"]["tab_id"], t["metadata"]["url"]) for t in debug["tabs"]] == [(0, "about:blank")]
+    assert [(t["metadata"]["tab_id"], t["metadata"]["url"]) for t in debug["tabs"]] == [
+        (0, "about:blank")
+    ]
     assert api.delete(f"/sessions/{sid}/stop").status_code == 200
     assert api.get(f"/sessions/{sid}/debug").json()["tabs"] == []  # a closed session has no tabs
 
@@ -269,8 +293,16 @@ def test_debug_answers_the_contract_shape(api, live):
 def test_cookies_round_trip_through_the_browser(api, live):
     sid = start(api)["session_id"]
     expires = int(time.time()) + 30 * 86400  # Chromium caps cookie lifetimes at 400 days
-    cookie = {"name": "flavour", "value": "oat", "domain": "example.com", "path": "/", "httpOnly": True,
-              "secure": True, "sameSite": "Strict", "expirationDate": expires}
+    cookie = {
+        "name": "flavour",
+        "value": "oat",
+        "domain": "example.com",
+        "path": "/",
+        "httpOnly": True,
+        "secure": True,
+        "sameSite": "Strict",
+        "expirationDate": expires,
+    }
     answer = api.post(f"/sessions/{sid}/cookies", json={"cookies": [cookie]})
     assert answer.status_code == 200
     assert answer.json() == {"success": True, "message": "1 cookie(s) set"}
@@ -278,7 +310,12 @@ def test_cookies_round_trip_through_the_browser(api, live):
     assert len(cookies) == 1
     got = cookies[0]
     assert (got["name"], got["value"], got["domain"], got["httpOnly"], got["sameSite"]) == (
-        "flavour", "oat", "example.com", True, "Strict")
+        "flavour",
+        "oat",
+        "example.com",
+        True,
+        "Strict",
+    )
     assert got["expires"] == got["expirationDate"] == expires
     in_browser = live.call(lambda: live.worker.pool.get(sid).context.cookies())
     assert in_browser[0]["value"] == "oat"
@@ -286,8 +323,21 @@ def test_cookies_round_trip_through_the_browser(api, live):
 
 def test_cookie_with_samesite_none_must_be_secure(api):
     sid = start(api)["session_id"]
-    response = api.post(f"/sessions/{sid}/cookies", json={"cookies": [
-        {"name": "a", "value": "b", "domain": "example.com", "path": "/", "httpOnly": False, "sameSite": "None"}]})
+    response = api.post(
+        f"/sessions/{sid}/cookies",
+        json={
+            "cookies": [
+                {
+                    "name": "a",
+                    "value": "b",
+                    "domain": "example.com",
+                    "path": "/",
+                    "httpOnly": False,
+                    "sameSite": "None",
+                }
+            ]
+        },
+    )
     assert response.status_code == 422
     assert "secure" in response.json()["message"]
 
@@ -312,7 +362,9 @@ def test_session_start_and_stop_are_in_the_team_audit_log(api):
 
     sid = start(api)["session_id"]
     api.delete(f"/sessions/{sid}/stop")
-    entries = list(AuditEvent.objects.filter(target=f"session {sid}").values_list("action", "actor_key__name"))
+    entries = list(
+        AuditEvent.objects.filter(target=f"session {sid}").values_list("action", "actor_key__name")
+    )
     assert entries == [("session.stopped", "tests"), ("session.started", "tests")]
 
 
@@ -339,7 +391,8 @@ def test_a_dead_browser_errors_its_sessions_and_the_worker_launches_a_new_one(ap
 
     sid = start(api)["session_id"]
     browser_process = next(
-        p for p in map(psutil.Process, live.worker.pool.stats().browser_pids)
+        p
+        for p in map(psutil.Process, live.worker.pool.stats().browser_pids)
         if not any(arg.startswith("--type=") for arg in p.cmdline())
     )
     browser_process.kill()

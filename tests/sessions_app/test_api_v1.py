@@ -7,8 +7,16 @@ from .helpers import in_page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-RESPONSE_FIELDS = {"session_id", "status", "viewport_width", "viewport_height", "user_agent", "created_at",
-                   "last_activity", "expires_at"}
+RESPONSE_FIELDS = {
+    "session_id",
+    "status",
+    "viewport_width",
+    "viewport_height",
+    "user_agent",
+    "created_at",
+    "last_activity",
+    "expires_at",
+}
 
 
 @pytest.fixture
@@ -32,8 +40,14 @@ def test_create_uses_the_documented_defaults(v1, live):
 
 
 def test_create_with_options(v1, live):
-    body = v1("POST", json={"viewport_width": 1000, "viewport_height": 700, "user_agent": "V1Agent"}).json()
-    assert (body["viewport_width"], body["viewport_height"], body["user_agent"]) == (1000, 700, "V1Agent")
+    body = v1(
+        "POST", json={"viewport_width": 1000, "viewport_height": 700, "user_agent": "V1Agent"}
+    ).json()
+    assert (body["viewport_width"], body["viewport_height"], body["user_agent"]) == (
+        1000,
+        700,
+        "V1Agent",
+    )
     assert in_page(live, body["session_id"], "navigator.userAgent") == "V1Agent"
 
 

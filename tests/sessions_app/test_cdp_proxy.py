@@ -290,7 +290,9 @@ def test_a_client_sees_only_its_own_session_on_a_shared_worker(
     # What is allowed is this session's alone.
     assert {c["name"] for c in raw.send("Storage.getCookies")["cookies"]} == {"mine"}
     assert {c["name"] for c in raw.send("Network.getCookies", session=page)["cookies"]} == {"mine"}
-    assert {c["name"] for c in raw.send("Network.getAllCookies", session=page)["cookies"]} == {"mine"}
+    assert {c["name"] for c in raw.send("Network.getAllCookies", session=page)["cookies"]} == {
+        "mine"
+    }
     assert {c["name"] for c in raw.send("Storage.getCookies", session=page)["cookies"]} == {"mine"}
     raw.send("Browser.grantPermissions", {"permissions": ["geolocation"], "origin": site.url})
 

@@ -37,10 +37,14 @@ ALL_ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), SESSION_ENDPOINTS)
-def test_another_teams_session_answers_404_like_a_missing_one(api, outsider_api, live, method, path, body):
+def test_another_teams_session_answers_404_like_a_missing_one(
+    api, outsider_api, live, method, path, body
+):
     sid = start(api)["session_id"]
     theirs = outsider_api.request(method, path.format(sid=sid), json=body)
-    missing = outsider_api.request(method, path.format(sid="0b6f5e4a-2a9b-4c1e-9a57-5d1f7f3f0a11"), json=body)
+    missing = outsider_api.request(
+        method, path.format(sid="0b6f5e4a-2a9b-4c1e-9a57-5d1f7f3f0a11"), json=body
+    )
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json().keys() == missing.json().keys()
     # ...and nothing happened to the session.
@@ -51,7 +55,9 @@ def test_another_teams_session_answers_404_like_a_missing_one(api, outsider_api,
 def test_lists_show_only_the_teams_own_sessions(api, outsider_api):
     mine = start(api)["session_id"]
     theirs = outsider_api.post("/sessions/start", json={}).json()["session_id"]
-    assert [s["session_id"] for s in api.get("/sessions/", params={"only_active": "False"}).json()] == [mine]
+    assert [
+        s["session_id"] for s in api.get("/sessions/", params={"only_active": "False"}).json()
+    ] == [mine]
     assert [s["session_id"] for s in outsider_api.get("/v1/browser/sessions/").json()] == [theirs]
 
 
@@ -59,7 +65,9 @@ def test_lists_show_only_the_teams_own_sessions(api, outsider_api):
 def test_every_endpoint_needs_a_valid_key(live, api_key, method, path, body):
     url = live.api_url + path.format(sid="0b6f5e4a-2a9b-4c1e-9a57-5d1f7f3f0a11")
     missing = requests.request(method, url, json=body, timeout=10)
-    wrong = requests.request(method, url, json=body, timeout=10, headers={"Authorization": "Bearer nk_abc.def"})
+    wrong = requests.request(
+        method, url, json=body, timeout=10, headers={"Authorization": "Bearer nk_abc.def"}
+    )
     assert missing.status_code == wrong.status_code == 401
 
 
@@ -77,7 +85,9 @@ def test_a_key_without_the_sessions_scope_gets_403(live, team):
     from teams_app.services import api_key_create
 
     _, raw = api_key_create(team=team, name="agents only", scopes=["agents"])
-    response = requests.get(f"{live.api_url}/sessions/", headers={"Authorization": f"Bearer {raw}"}, timeout=10)
+    response = requests.get(
+        f"{live.api_url}/sessions/", headers={"Authorization": f"Bearer {raw}"}, timeout=10
+    )
     assert response.status_code == 403
     assert "'sessions' scope" in response.json()["message"]
 

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def goto(api, session_id: str, url: str) -> dict:
-    result = api.post(f"/sessions/{session_id}/page/execute", json={"type": "goto", "url": url}).json()
+    result = api.post(
+        f"/sessions/{session_id}/page/execute", json={"type": "goto", "url": url}
+    ).json()
     assert result["success"], result
     return result
 
@@ -27,8 +29,13 @@ def feeds(live, session_id: str):
 
 async def _feeds(live, session_id):
     session = live.worker.pool.get(session_id)
-    return {kind: (session.feeds.holds(kind) if session.feeds else 0,
-                   bool(session.feeds and session.feeds.get(kind))) for kind in ("full", "thumb")}
+    return {
+        kind: (
+            session.feeds.holds(kind) if session.feeds else 0,
+            bool(session.feeds and session.feeds.get(kind)),
+        )
+        for kind in ("full", "thumb")
+    }
 
 
 def test_a_watcher_gets_a_first_frame_at_once_even_on_a_static_page(api, live, site, owner):
@@ -51,8 +58,10 @@ def test_steps_and_navigation_arrive_as_events_with_new_frames(api, live, site, 
     before = len(socket.frames)
     goto(api, session, f"{site.url}/login.html")
     api.post(f"/sessions/{session}/page/observe", json={})
-    fill = api.post(f"/sessions/{session}/page/execute", json={
-        "type": "fill", "selector": "#email", "value": "secret-typed@example.com"}).json()
+    fill = api.post(
+        f"/sessions/{session}/page/execute",
+        json={"type": "fill", "selector": "#email", "value": "secret-typed@example.com"},
+    ).json()
     assert fill["success"]
     finished = socket.until(lambda s: s.event("step.finished", index=2))
     assert finished["action"]["value"] == "********"  # filled values are masked in events too
@@ -85,8 +94,10 @@ def test_frames_follow_a_new_tab_without_reconnecting(api, live, site, owner):
     goto(api, session, f"{site.url}/login.html")
     socket = console_socket(live, f"/ws/sessions/{session}/", owner)
     first = socket.until(lambda s: s.frames and s.frames[-1])
-    opened = api.post(f"/sessions/{session}/page/execute", json={"type": "goto_new_tab",
-                                                                "url": f"{site.url}/article.html"}).json()
+    opened = api.post(
+        f"/sessions/{session}/page/execute",
+        json={"type": "goto_new_tab", "url": f"{site.url}/article.html"},
+    ).json()
     assert opened["success"]
     tabs = socket.until(lambda s: (e := s.event("tabs.changed")) and len(e["tabs"]) == 2 and e)
     assert [t["active"] for t in tabs["tabs"]] == [False, True]
@@ -101,23 +112,34 @@ def test_a_slow_watcher_does_not_delay_a_fast_one(api, live, site, owner):
     from tests.sessions_app.helpers import in_page
 
     # An animating page: the screencast sends frames continuously.
-    in_page(live, session, "setInterval(() => { document.body.style.background = "
-                           "`hsl(${Date.now() % 360}, 60%, 60%)` }, 16)")
+    in_page(
+        live,
+        session,
+        "setInterval(() => { document.body.style.background = "
+        "`hsl(${Date.now() % 360}, 60%, 60%)` }, 16)",
+    )
     slow = console_socket(live, f"/ws/sessions/{session}/", owner, read=False)  # never reads
     fast = console_socket(live, f"/ws/sessions/{session}/", owner)
     fast.pump(4.0)
     assert len(fast.frames) >= 20
-    gaps = [b.captured_at_ms - a.captured_at_ms for a, b in zip(fast.frames, fast.frames[1:], strict=False)]
-    assert max(gaps[len(gaps) // 2:]) < 1000  # still steady at the end, whatever the slow one does
+    gaps = [
+        b.captured_at_ms - a.captured_at_ms
+        for a, b in zip(fast.frames, fast.frames[1:], strict=False)
+    ]
+    assert max(gaps[len(gaps) // 2 :]) < 1000  # still steady at the end, whatever the slow one does
     slow.close()
     fast.close()
 
 
-def test_sockets_refuse_no_login_another_team_a_bad_origin_and_unknown_ids(api, live, owner, django_user_model):
+def test_sockets_refuse_no_login_another_team_a_bad_origin_and_unknown_ids(
+    api, live, owner, django_user_model
+):
     from teams_app.services import team_create
 
     session = start(api)["session_id"]
-    outsider = django_user_model.objects.create_user(username="mallory", password="mallory-pass-123")
+    outsider = django_user_model.objects.create_user(
+        username="mallory", password="mallory-pass-123"
+    )
     team_create(name="Elsewhere", owner=outsider)
     attempts = [
         (f"/ws/sessions/{session}/", None, ""),  # no login
@@ -133,8 +155,9 @@ def test_sockets_refuse_no_login_another_team_a_bad_origin_and_unknown_ids(api, 
         assert refused.value.response.status_code == 403, (path, user, origin)
 
 
-def test_a_viewer_watches_but_input_from_anyone_without_control_goes_nowhere(api, live, site, team, owner,
-                                                                              django_user_model):
+def test_a_viewer_watches_but_input_from_anyone_without_control_goes_nowhere(
+    api, live, site, team, owner, django_user_model
+):
     from teams_app.models import Membership, Role
     from tests.sessions_app.helpers import in_page
 
@@ -157,8 +180,9 @@ def test_a_viewer_watches_but_input_from_anyone_without_control_goes_nowhere(api
 
 
 def control(live, user, session: str, action: str):
-    return console_http(live, user).post(live.url + reverse("sessions_app:control", args=[session, action]),
-                                         timeout=30)
+    return console_http(live, user).post(
+        live.url + reverse("sessions_app:control", args=[session, action]), timeout=30
+    )
 
 
 def test_the_control_lease_lets_its_holder_type_and_holds_the_api_back(api, live, site, owner):
@@ -178,21 +202,39 @@ def test_the_control_lease_lets_its_holder_type_and_holds_the_api_back(api, live
     email = next(b for b in box if b["notte_id"] == "I1")
     x = (email["x"] + email["width"] / 2) / 1280
     y = (email["y"] + email["height"] / 2) / 1080
-    socket.send({"type": "input", "event": {"kind": "mouse", "action": "down", "x": x, "y": y, "button": "left"}})
-    socket.send({"type": "input", "event": {"kind": "mouse", "action": "up", "x": x, "y": y, "button": "left"}})
+    socket.send(
+        {
+            "type": "input",
+            "event": {"kind": "mouse", "action": "down", "x": x, "y": y, "button": "left"},
+        }
+    )
+    socket.send(
+        {
+            "type": "input",
+            "event": {"kind": "mouse", "action": "up", "x": x, "y": y, "button": "left"},
+        }
+    )
     socket.send({"type": "input", "event": {"kind": "text", "text": "typed@by.hand"}})
-    assert wait_until(lambda: in_page(live, session, "document.querySelector('#email').value") == "typed@by.hand")
+    assert wait_until(
+        lambda: in_page(live, session, "document.querySelector('#email').value") == "typed@by.hand"
+    )
 
-    blocked = api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"})
+    blocked = api.post(
+        f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}
+    )
     assert blocked.status_code == 409 and "alice" in blocked.json()["message"]
-    assert api.post(f"/sessions/{session}/page/observe", json={}).status_code == 200  # reading still works
+    assert (
+        api.post(f"/sessions/{session}/page/observe", json={}).status_code == 200
+    )  # reading still works
 
     socket.close()  # a reload: the lease belongs to the person, not the socket
     again = console_socket(live, f"/ws/sessions/{session}/", owner)
     assert again.until(lambda s: s.event("hello"))["you_hold_control"] is True
     assert control(live, owner, session, "release").status_code == 200
     assert again.until(lambda s: (e := s.event("control.changed")) and e["holder"] is None and e)
-    assert api.post(f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}).json()["success"]
+    assert api.post(
+        f"/sessions/{session}/page/execute", json={"type": "goto", "url": f"{site.url}/"}
+    ).json()["success"]
     assert not SessionControl.objects.filter(session_id=session).exists()
     reasons = list(SessionEvent.objects.filter(session_id=session).values_list("reason", flat=True))
     assert "control taken by alice" in reasons and "control released by alice" in reasons
@@ -206,17 +248,25 @@ def test_a_lease_without_input_expires(api, live, site, owner, settings):
     session = start(api)["session_id"]
     assert control(live, owner, session, "take").status_code == 200
     live.clock.offset = settings.PERISCOPE_CONTROL_LEASE_SECONDS + 1
-    assert wait_until(lambda: not SessionControl.objects.filter(session_id=session).exists(), timeout=5)
-    assert api.post(f"/sessions/{session}/page/execute", json={"type": "wait", "time_ms": 1}).json()["success"]
+    assert wait_until(
+        lambda: not SessionControl.objects.filter(session_id=session).exists(), timeout=5
+    )
+    assert api.post(
+        f"/sessions/{session}/page/execute", json={"type": "wait", "time_ms": 1}
+    ).json()["success"]
 
 
-def test_the_notte_recording_socket_streams_images_pillow_opens(api, live, site, api_key, other_team_key):
+def test_the_notte_recording_socket_streams_images_pillow_opens(
+    api, live, site, api_key, other_team_key
+):
     from websockets.sync.client import connect
 
     session = start(api)["session_id"]
     goto(api, session, f"{site.url}/article.html")
     debug = api.get(f"/sessions/{session}/debug").json()
-    with connect(f"{debug['ws']['recording']}?token={api_key}", open_timeout=15) as ws:  # no Origin header
+    with connect(
+        f"{debug['ws']['recording']}?token={api_key}", open_timeout=15
+    ) as ws:  # no Origin header
         image = Image.open(io.BytesIO(ws.recv(timeout=10)))
         assert image.format == "JPEG" and image.size[0] == 1280
     with connect(f"{debug['ws']['logs']}?token={api_key}", open_timeout=15) as logs:
@@ -259,13 +309,16 @@ def test_viewer_url_opens_one_session_live_and_stops_with_it(api, live, site, ow
     socket.close()
 
 
-
-def test_hello_comes_first_and_a_client_that_leaves_at_once_leaves_no_watcher(api, live, site, owner):
+def test_hello_comes_first_and_a_client_that_leaves_at_once_leaves_no_watcher(
+    api, live, site, owner
+):
     import json
 
     session = start(api)["session_id"]
     goto(api, session, f"{site.url}/spa.html")
-    viewer_token = api.get(f"/sessions/{session}").json()["viewer_url"].rstrip("/").rsplit("/", 1)[1]
+    viewer_token = (
+        api.get(f"/sessions/{session}").json()["viewer_url"].rstrip("/").rsplit("/", 1)[1]
+    )
     for path in (f"/ws/sessions/{session}/?rate=thumbnail", f"/ws/viewer/{viewer_token}/"):
         socket = console_socket(live, path, owner, read=False)
         first = socket.ws.recv(timeout=10)

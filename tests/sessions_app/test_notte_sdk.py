@@ -18,7 +18,9 @@ def test_health_check(client):
 
 
 def test_start_status_list_stop(client, live):
-    session = client.sessions.start(headless=True, idle_timeout_minutes=4, viewport_width=1100, viewport_height=800)
+    session = client.sessions.start(
+        headless=True, idle_timeout_minutes=4, viewport_width=1100, viewport_height=800
+    )
     sid = session.session_id
     assert session.status == "active"
     assert sid in session_ids_on_worker(live)
@@ -35,8 +37,17 @@ def test_start_status_list_stop(client, live):
 def test_session_context_manager_with_cookies(client, live):
     with client.Session(headless=True) as session:
         sid = session.session_id
-        session.set_cookies(cookies=[{"name": "sdk", "value": "yes", "domain": "example.com", "path": "/",
-                                      "httpOnly": False}])
+        session.set_cookies(
+            cookies=[
+                {
+                    "name": "sdk",
+                    "value": "yes",
+                    "domain": "example.com",
+                    "path": "/",
+                    "httpOnly": False,
+                }
+            ]
+        )
         cookies = session.get_cookies()
         assert [(c["name"], c["value"]) for c in cookies] == [("sdk", "yes")]
         assert session.debug_info().ws.cdp.partition("?")[0].endswith(f"/cdp/{sid}")

@@ -38,7 +38,11 @@ def test_login_flow_by_observed_ids(api, site, session):
     assert act(api, session, type="goto", url=f"{site.url}/login.html")["success"]
     obs = observe(api, session)
     email, password = by_name(obs, "Email"), by_name(obs, "Password")
-    assert email["id"].startswith("I") and email["type"] == "fill" and email["value"] == "<sample_value>"
+    assert (
+        email["id"].startswith("I")
+        and email["type"] == "fill"
+        and email["value"] == "<sample_value>"
+    )
     assert password["id"].startswith("I")
     sign_in = by_name(obs, "Sign in")
     assert sign_in["id"].startswith("B") and sign_in["type"] == "click"
@@ -59,10 +63,18 @@ def test_observation_has_metadata_screenshot_and_boxes(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/login.html")
     obs = observe(api, session)
     viewport = obs["metadata"]["viewport"]
-    assert set(viewport) == {"scroll_x", "scroll_y", "viewport_width", "viewport_height", "total_width",
-                             "total_height"}
+    assert set(viewport) == {
+        "scroll_x",
+        "scroll_y",
+        "viewport_width",
+        "viewport_height",
+        "total_width",
+        "total_height",
+    }
     assert viewport["viewport_width"] == 1280
-    assert obs["metadata"]["tabs"] == [{"tab_id": 0, "title": obs["metadata"]["title"], "url": obs["metadata"]["url"]}]
+    assert obs["metadata"]["tabs"] == [
+        {"tab_id": 0, "title": obs["metadata"]["title"], "url": obs["metadata"]["url"]}
+    ]
     image = base64.b64decode(obs["screenshot"]["raw"])
     assert image[:3] == b"\xff\xd8\xff"  # a JPEG
     boxes = {b["notte_id"]: b for b in obs["screenshot"]["bboxes"]}
@@ -73,8 +85,12 @@ def test_observation_has_metadata_screenshot_and_boxes(api, site, session):
 
 def test_ids_are_stable_for_an_unchanged_page(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/controls.html")
-    first = [a["id"] + a["description"] for a in observe(api, session)["space"]["interaction_actions"]]
-    second = [a["id"] + a["description"] for a in observe(api, session)["space"]["interaction_actions"]]
+    first = [
+        a["id"] + a["description"] for a in observe(api, session)["space"]["interaction_actions"]
+    ]
+    second = [
+        a["id"] + a["description"] for a in observe(api, session)["space"]["interaction_actions"]
+    ]
     assert first == second
 
 
@@ -88,8 +104,10 @@ def test_the_200_control_page_is_observed_whole(api, site, session):
 
 def test_iframes_same_and_cross_origin_are_observed_and_actionable(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/frames.html?alt={site.alt_url}")
-    obs = wait_until(lambda: (o := observe(api, session)) and "Cross email" in o["space"]["description"] and o,
-                     timeout=5)
+    obs = wait_until(
+        lambda: (o := observe(api, session)) and "Cross email" in o["space"]["description"] and o,
+        timeout=5,
+    )
     assert obs, "the cross-origin frame's controls are observed"
     same = by_name(obs, "Frame name")
     cross = by_name(obs, "Cross email")
@@ -102,7 +120,9 @@ def test_iframes_same_and_cross_origin_are_observed_and_actionable(api, site, se
 def test_open_shadow_roots_are_observed_and_actionable(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/shadow.html")
     obs = observe(api, session)
-    assert act(api, session, type="fill", id=by_name(obs, "Shadow search")["id"], value="deep value")["success"]
+    assert act(
+        api, session, type="fill", id=by_name(obs, "Shadow search")["id"], value="deep value"
+    )["success"]
     assert act(api, session, type="click", id=by_name(obs, "Shadow go")["id"])["success"]
     scraped = api.post(f"/sessions/{session}/page/scrape", json={"only_main_content": False}).json()
     assert "deep value" in scraped["markdown"]
@@ -135,10 +155,18 @@ def test_selects_checkboxes_and_radios(api, site, session):
     obs = observe(api, session)
     country = by_name(obs, "Country")
     assert country["type"] == "select_dropdown_option"
-    assert act(api, session, type="select_dropdown_option", id=country["id"], value="Japan")["success"]
+    assert act(api, session, type="select_dropdown_option", id=country["id"], value="Japan")[
+        "success"
+    ]
     assert api_value(api, session, "#country") == "Japan"
-    kenya = next(a for a in obs["space"]["interaction_actions"] if a["id"].startswith("O") and a["value"] == "Kenya")
-    assert act(api, session, type="select_dropdown_option", id=kenya["id"], value="Kenya")["success"]
+    kenya = next(
+        a
+        for a in obs["space"]["interaction_actions"]
+        if a["id"].startswith("O") and a["value"] == "Kenya"
+    )
+    assert act(api, session, type="select_dropdown_option", id=kenya["id"], value="Kenya")[
+        "success"
+    ]
     assert api_value(api, session, "#country") == "Kenya"
     missing = act(api, session, type="select_dropdown_option", id=country["id"], value="Atlantis")
     assert missing["success"] is False and "France" in missing["message"]
@@ -147,7 +175,9 @@ def test_selects_checkboxes_and_radios(api, site, session):
 
 
 def api_value(api, sid, selector):
-    scraped = api.post(f"/sessions/{sid}/page/scrape", json={"selector": "#status", "only_main_content": False})
+    scraped = api.post(
+        f"/sessions/{sid}/page/scrape", json={"selector": "#status", "only_main_content": False}
+    )
     return scraped.json()["markdown"].strip().split(":")[-1].strip()
 
 
@@ -160,10 +190,18 @@ def test_downloads_land_in_the_session_with_a_safe_name_and_can_be_uploaded(api,
     evil = act(api, session, type="download_file", id=by_name(obs, "suspicious")["id"])
     assert evil["success"]
     assert "/" not in evil["message"].split("Downloaded ")[1].split(" (")[0]
-    uploaded = act(api, session, type="upload_file", id=by_name(obs, "Attachment")["id"], file_path="report.csv")
+    uploaded = act(
+        api,
+        session,
+        type="upload_file",
+        id=by_name(obs, "Attachment")["id"],
+        file_path="report.csv",
+    )
     assert uploaded["success"], uploaded["message"]
     act(api, session, type="click", id=by_name(obs, "Upload")["id"])
-    assert wait_until(lambda: site.uploads and site.uploads[-1]["filename"] == "report.csv", timeout=5)
+    assert wait_until(
+        lambda: site.uploads and site.uploads[-1]["filename"] == "report.csv", timeout=5
+    )
 
 
 def test_uploads_come_only_from_the_sessions_own_files(api, site, session):
@@ -174,8 +212,16 @@ def test_uploads_come_only_from_the_sessions_own_files(api, site, session):
         assert refused["success"] is False, path
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "chrome://version", "view-source:http://example.com",
-                                 "data:text/html,<h1>x</h1>", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "chrome://version",
+        "view-source:http://example.com",
+        "data:text/html,<h1>x</h1>",
+        "javascript:alert(1)",
+    ],
+)
 def test_only_http_https_and_about_blank_can_be_opened(api, session, url):
     for kind in ("goto", "goto_new_tab"):
         refused = act(api, session, type=kind, url=url)
@@ -229,11 +275,16 @@ def test_history_scroll_keys_and_wait(api, site, session):
     act(api, session, type="fill", id=by_name(obs, "Email")["id"], value="a@b.c")
     act(api, session, type="fill", id=by_name(obs, "Password")["id"], value="pass-word")
     assert act(api, session, type="press_key", key="Enter")["success"]
-    assert wait_until(lambda: observe(api, session)["metadata"]["url"].endswith("account.html"), timeout=5)
+    assert wait_until(
+        lambda: observe(api, session)["metadata"]["url"].endswith("account.html"), timeout=5
+    )
 
 
 def test_special_actions_answer_clearly(api, session):
-    assert act(api, session, type="captcha_solve")["message"] == "captcha solving is not supported by this server"
+    assert (
+        act(api, session, type="captcha_solve")["message"]
+        == "captcha solving is not supported by this server"
+    )
     assert act(api, session, type="email_read")["success"] is False
     assert "no persona" in act(api, session, type="sms_read")["message"]
     assert act(api, session, type="help", reason="stuck")["success"]
@@ -242,14 +293,17 @@ def test_special_actions_answer_clearly(api, session):
     assert js["success"] is False and "PERISCOPE_ALLOW_EVALUATE_JS" in js["message"]
 
 
-@pytest.mark.parametrize(("action", "field"), [
-    ({"type": "teleport"}, "type"),
-    ({"type": "fill", "id": "I1"}, "value"),
-    ({"type": "click"}, "body"),
-    ({"type": "goto"}, "url"),
-    ({"type": "wait", "time_ms": 999999}, "time_ms"),
-    ({"url": "http://x"}, "type"),
-])
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        ({"type": "teleport"}, "type"),
+        ({"type": "fill", "id": "I1"}, "value"),
+        ({"type": "click"}, "body"),
+        ({"type": "goto"}, "url"),
+        ({"type": "wait", "time_ms": 999999}, "time_ms"),
+        ({"url": "http://x"}, "type"),
+    ],
+)
 def test_bad_actions_answer_422_naming_the_field(api, session, action, field):
     response = api.post(f"/sessions/{session}/page/execute", json=action)
     assert response.status_code == 422
@@ -258,7 +312,12 @@ def test_bad_actions_answer_422_naming_the_field(api, session, action, field):
 
 
 def test_goto_is_echoed_exactly_as_received(api, site, session):
-    action = {"type": "goto", "category": "Special Browser Actions", "description": "Goto", "url": f"{site.url}/"}
+    action = {
+        "type": "goto",
+        "category": "Special Browser Actions",
+        "description": "Goto",
+        "url": f"{site.url}/",
+    }
     assert act(api, session, **action)["action"] == action
 
 
@@ -267,8 +326,10 @@ def test_every_action_is_a_step_with_masked_values_and_a_screenshot(api, site, s
     obs = observe(api, session)
     act(api, session, type="fill", id=by_name(obs, "Password")["id"], value="TOP-SECRET-42")
     act(api, session, type="click", id="B99")
-    steps = wait_until(lambda: (s := api.get(f"/sessions/{session}").json()["steps"]) and len(s) == 3 and s,
-                       timeout=5)
+    steps = wait_until(
+        lambda: (s := api.get(f"/sessions/{session}").json()["steps"]) and len(s) == 3 and s,
+        timeout=5,
+    )
     assert [s["action"]["type"] for s in steps] == ["goto", "fill", "click"]
     assert [s["success"] for s in steps] == [True, True, False]
     assert steps[1]["action"]["value"] == "********"
@@ -328,8 +389,12 @@ def test_notte_sdk_drives_the_perception_layer(live, api_key, site):
         assert session.execute(type="scroll_down").success
         assert session.execute(type="press_key", key="Tab").success
         session.execute(type="goto", url=f"{site.url}/forms.html")
-        country = next(a for a in session.observe().space.interaction_actions if "Country" in a.description)
-        assert session.execute(type="select_dropdown_option", id=country.id, value="Germany").success
+        country = next(
+            a for a in session.observe().space.interaction_actions if "Country" in a.description
+        )
+        assert session.execute(
+            type="select_dropdown_option", id=country.id, value="Germany"
+        ).success
         session.execute(type="goto", url=f"{site.url}/article.html")
         markdown = session.scrape()
         assert "The Lens That Lit the Atlantic" in markdown
@@ -342,11 +407,21 @@ def test_notte_sdk_drives_the_perception_layer(live, api_key, site):
 def test_links_popups_and_scripts_cannot_reach_other_schemes(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/schemes.html")
     obs = observe(api, session)
-    for label in ("Local file", "Browser internals", "View source", "Data URL", "Local file in a new tab",
-                  "local file popup", "Navigate this page"):
+    for label in (
+        "Local file",
+        "Browser internals",
+        "View source",
+        "Data URL",
+        "Local file in a new tab",
+        "local file popup",
+        "Navigate this page",
+    ):
         act(api, session, type="click", id=by_name(obs, label)["id"])
         tabs = observe(api, session)["metadata"]["tabs"]
-        assert all(t["url"].startswith(("http://", "https://", "about:blank")) for t in tabs), (label, tabs)
+        assert all(t["url"].startswith(("http://", "https://", "about:blank")) for t in tabs), (
+            label,
+            tabs,
+        )
         assert all("root:" not in (t["title"] or "") for t in tabs)
         if len(tabs) > 1:
             act(api, session, type="switch_tab", tab_index=len(tabs) - 1)
@@ -358,17 +433,34 @@ def test_links_popups_and_scripts_cannot_reach_other_schemes(api, site, session)
 
 def test_form_fill_and_the_other_fill_kinds(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/forms.html")
-    filled = act(api, session, type="form_fill", value={"full_name": "Ada Lovelace", "email": "ada@example.com",
-                                                        "postal_code": "75001", "cc_number": "4111111111111111"})
+    filled = act(
+        api,
+        session,
+        type="form_fill",
+        value={
+            "full_name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "postal_code": "75001",
+            "cc_number": "4111111111111111",
+        },
+    )
     assert filled["success"], filled["message"]
     assert "full_name" in filled["message"] and "cc_number" in filled["message"]
     obs = observe(api, session)
     comments = by_name(obs, "Comments")
-    assert act(api, session, type="fallback_fill", id=comments["id"], value="typed slowly")["success"]
-    assert act(api, session, type="multi_factor_fill", id=by_name(obs, "Full name")["id"], value="123456")["success"]
-    appended = act(api, session, type="fill", id=comments["id"], value=" and more", clear_before_fill=False)
+    assert act(api, session, type="fallback_fill", id=comments["id"], value="typed slowly")[
+        "success"
+    ]
+    assert act(
+        api, session, type="multi_factor_fill", id=by_name(obs, "Full name")["id"], value="123456"
+    )["success"]
+    appended = act(
+        api, session, type="fill", id=comments["id"], value=" and more", clear_before_fill=False
+    )
     assert appended["success"]
-    markdown = api.post(f"/sessions/{session}/page/scrape", json={"selector": "#status"}).json()["markdown"]
+    markdown = api.post(f"/sessions/{session}/page/scrape", json={"selector": "#status"}).json()[
+        "markdown"
+    ]
     assert "typed slowly and more" in markdown
     nothing = act(api, session, type="form_fill", value={"totp": "000000"})
     assert nothing["success"] is False and "totp" in nothing["message"]
@@ -378,7 +470,10 @@ def test_evaluate_js_when_the_operator_allows_it(api, site, session, settings):
     settings.PERISCOPE_ALLOW_EVALUATE_JS = True
     act(api, session, type="goto", url=f"{site.url}/login.html")
     result = act(api, session, type="evaluate_js", code="document.title")
-    assert result["success"] and result["data"]["markdown"] == '"' + observe(api, session)["metadata"]["title"] + '"'
+    assert (
+        result["success"]
+        and result["data"]["markdown"] == '"' + observe(api, session)["metadata"]["title"] + '"'
+    )
 
 
 def test_debug_tab_describes_each_tab(api, site, session):
@@ -400,9 +495,16 @@ def test_observe_screenshots_follow_the_page_and_steps_show_each_result(api, sit
     assert filled["screenshot"]["raw"] != login["screenshot"]["raw"]
     act(api, session, type="goto", url=f"{site.url}/article.html")
     article = observe(api, session)
-    assert article["screenshot"]["raw"] not in (login["screenshot"]["raw"], filled["screenshot"]["raw"])
-    images = wait_until(lambda: len(s := list(Step.objects.filter(session_id=session).order_by("index"))) == 3 and s,
-                        timeout=5)
+    assert article["screenshot"]["raw"] not in (
+        login["screenshot"]["raw"],
+        filled["screenshot"]["raw"],
+    )
+    images = wait_until(
+        lambda: (
+            len(s := list(Step.objects.filter(session_id=session).order_by("index"))) == 3 and s
+        ),
+        timeout=5,
+    )
     pictures = [step.screenshot.read() for step in images]
     assert len(set(pictures)) == 3
 
@@ -416,17 +518,29 @@ def test_dialog_controls_get_their_own_block(api, site, session):
 
 def test_a_capped_observe_keeps_the_page_controls_before_a_long_sidebar(api, site, session):
     act(api, session, type="goto", url=f"{site.url}/docs.html")
-    observation = observe(api, session, max_nb_actions=100)  # the SDK default: 100 of the page's 193
+    observation = observe(
+        api, session, max_nb_actions=100
+    )  # the SDK default: 100 of the page's 193
     actions = observation["space"]["interaction_actions"]
     assert len(actions) == 100
     names = {a["description"] for a in actions}
-    for control in ('aria-label="Change theme"', 'aria-label="Search"', 'placeholder="Search this book"'):
+    for control in (
+        'aria-label="Change theme"',
+        'aria-label="Search"',
+        'placeholder="Search this book"',
+    ):
         assert any(control in name for name in names), control
     description = observation["space"]["description"]
-    listed = [line.split("[:]", 1)[0] for line in description.splitlines() if not line.startswith(("_", "#"))]
+    listed = [
+        line.split("[:]", 1)[0]
+        for line in description.splitlines()
+        if not line.startswith(("_", "#"))
+    ]
     assert listed == [a["id"] for a in actions]  # the description lists exactly what is returned
     assert "93 more actions on this page are not listed" in description
     whole = observe(api, session, max_nb_actions=1000)["space"]
     assert len(whole["interaction_actions"]) == 193 and "not listed" not in whole["description"]
     ids = [a["id"] for a in actions]
-    assert ids == [a["id"] for a in whole["interaction_actions"] if a["id"] in set(ids)]  # document order
+    assert ids == [
+        a["id"] for a in whole["interaction_actions"] if a["id"] in set(ids)
+    ]  # document order

@@ -38,7 +38,9 @@ def test_a_sign_up_is_confirmed_with_the_code_mailed_to_the_persona(api, live, s
     assert message["sender_email"] == "no-reply@harbour-light.test"
     code = message["codes"][0]
     assert code == site.signups[persona["email"]]["code"] and code in read["data"]["markdown"]
-    assert act(api, session, type="email_read", only_unread=True)["data"]["structured"]["data"] == []  # read once
+    assert (
+        act(api, session, type="email_read", only_unread=True)["data"]["structured"]["data"] == []
+    )  # read once
 
     act(api, session, type="fill", selector="#code", value=code)
     act(api, session, type="click", selector="#confirm")
@@ -56,8 +58,12 @@ def test_without_a_persona_reading_mail_says_how_to_get_one(api):
 def test_sms_codes_are_read_by_the_session_of_the_persona(api, settings):
     settings.PERISCOPE_SMS_NUMBERS = ["+15550000042"]
     persona = api.post("/personas/create", json={"create_phone_number": True}).json()
-    sms_receive(to_number="+15550000042", sender="+15551234567", body="Your login code: 417263",
-                provider_sid="SM-test-1")
+    sms_receive(
+        to_number="+15550000042",
+        sender="+15551234567",
+        body="Your login code: 417263",
+        provider_sid="SM-test-1",
+    )
     session = start(api, persona_id=persona["persona_id"])["session_id"]
     [sms] = act(api, session, type="sms_read")["data"]["structured"]["data"]
     assert sms["codes"] == ["417263"] and sms["sender"] == "+15551234567"
@@ -73,19 +79,36 @@ def test_the_totp_placeholder_is_filled_with_the_current_code(api, live, site, v
     secret = pyotp.random_base32()
     persona = api.post("/personas/create", json={"create_vault": True}).json()
     vault = persona["vault_id"]
-    api.post(f"/vaults/{vault}/credentials", json={"url": "127.0.0.1", "credentials": {
-        "email": persona["email"], "password": "not-used-here-1", "mfa_secret": secret}})
+    api.post(
+        f"/vaults/{vault}/credentials",
+        json={
+            "url": "127.0.0.1",
+            "credentials": {
+                "email": persona["email"],
+                "password": "not-used-here-1",
+                "mfa_secret": secret,
+            },
+        },
+    )
     session = start(api, vault_id=vault)["session_id"]  # the persona's vault names the persona too
     act(api, session, type="goto", url=f"{site.url}/signup.html")
-    in_page(live, session, "document.querySelector('#signup-email').setAttribute('autocomplete', 'one-time-code')")
+    in_page(
+        live,
+        session,
+        "document.querySelector('#signup-email').setAttribute('autocomplete', 'one-time-code')",
+    )
     in_page(live, session, "document.querySelector('#signup-email').type = 'text'")
-    assert act(api, session, type="multi_factor_fill", selector="#signup-email", value="999779")["success"]
+    assert act(api, session, type="multi_factor_fill", selector="#signup-email", value="999779")[
+        "success"
+    ]
     typed = in_page(live, session, "document.querySelector('#signup-email').value")
     assert pyotp.TOTP(secret).verify(typed, valid_window=1)
     assert api.get(f"/sessions/{session}").json()["steps"][-1]["action"]["value"] == "********"
 
 
-def test_the_persona_page_lists_the_sessions_that_read_its_mail(api, client, owner, django_user_model):
+def test_the_persona_page_lists_the_sessions_that_read_its_mail(
+    api, client, owner, django_user_model
+):
     from django.urls import reverse
 
     from teams_app.services import team_create
@@ -94,9 +117,18 @@ def test_the_persona_page_lists_the_sessions_that_read_its_mail(api, client, own
     session = start(api, persona_id=persona["persona_id"])["session_id"]
     start(api)  # another session, without the persona
     client.force_login(owner)
-    listed = client.get(reverse("sessions_app:of_persona", args=[persona["persona_id"]])).content.decode()
+    listed = client.get(
+        reverse("sessions_app:of_persona", args=[persona["persona_id"]])
+    ).content.decode()
     assert session[:8] in listed and listed.count("<li>") == 1
-    outsider = django_user_model.objects.create_user(username="mallory", password="mallory-pass-123")
+    outsider = django_user_model.objects.create_user(
+        username="mallory", password="mallory-pass-123"
+    )
     team_create(name="Elsewhere", owner=outsider)
     client.force_login(outsider)
-    assert session[:8] not in client.get(reverse("sessions_app:of_persona", args=[persona["persona_id"]])).content.decode()
+    assert (
+        session[:8]
+        not in client.get(
+            reverse("sessions_app:of_persona", args=[persona["persona_id"]])
+        ).content.decode()
+    )

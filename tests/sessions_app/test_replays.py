@@ -23,16 +23,21 @@ def media(settings, tmp_path):
 def session(django_user_model):
     owner = django_user_model.objects.create_user(username="alice", password="alice-pass-123")
     team = team_create(name="Acme", owner=owner)
-    return BrowserSession.objects.create(team=team, status=SessionStatus.CLOSED, viewport_width=1280,
-                                         viewport_height=1080)
+    return BrowserSession.objects.create(
+        team=team, status=SessionStatus.CLOSED, viewport_width=1280, viewport_height=1080
+    )
 
 
 def add_steps(session, count: int, size: tuple[int, int]) -> None:
     for index in range(1, count + 1):
         buffer = io.BytesIO()  # frames differ, as a session's do (the encoder merges equal ones)
-        Image.new("RGB", size, ((index * 67) % 256, (index * 29) % 256, 200)).save(buffer, format="JPEG", quality=40)
+        Image.new("RGB", size, ((index * 67) % 256, (index * 29) % 256, 200)).save(
+            buffer, format="JPEG", quality=40
+        )
         step = Step(session=session, index=index, action={"type": "wait"})
-        step.screenshot.save(f"{session.id}/{index:05d}.jpg", ContentFile(buffer.getvalue()), save=False)
+        step.screenshot.save(
+            f"{session.id}/{index:05d}.jpg", ContentFile(buffer.getvalue()), save=False
+        )
         step.save()
 
 

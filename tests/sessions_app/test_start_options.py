@@ -62,9 +62,13 @@ def test_a_refused_start_names_the_field(body, field):
 
 def test_disabled_settings_are_named(settings):
     assert "PERISCOPE_ALLOW_CDP_URL" in refusal({"cdp_url": "wss://example.com/devtools"})
-    assert "PERISCOPE_ALLOW_EXTERNAL_PROXIES" in refusal({"proxies": [{"type": "external", "server": "http://p:1"}]})
+    assert "PERISCOPE_ALLOW_EXTERNAL_PROXIES" in refusal(
+        {"proxies": [{"type": "external", "server": "http://p:1"}]}
+    )
     settings.PERISCOPE_ALLOW_EXTERNAL_PROXIES = True
-    assert "server must look like" in refusal({"proxies": [{"type": "external", "server": "file:///etc/passwd"}]})
+    assert "server must look like" in refusal(
+        {"proxies": [{"type": "external", "server": "file:///etc/passwd"}]}
+    )
 
 
 def test_the_defaults_are_notte_s():
@@ -75,7 +79,9 @@ def test_the_defaults_are_notte_s():
 
 
 def test_allowed_chrome_args_become_context_options():
-    options = options_for({"chrome_args": ["--lang=de-DE", "--window-size=1024,700", "--force-device-scale-factor=2"]})
+    options = options_for(
+        {"chrome_args": ["--lang=de-DE", "--window-size=1024,700", "--force-device-scale-factor=2"]}
+    )
     assert options.locale == "de-DE"
     assert (options.viewport_width, options.viewport_height) == (1024, 700)
     assert options.device_scale_factor == 2.0
@@ -94,6 +100,8 @@ def test_aspect_ratio_picks_a_viewport():
 def test_the_browser_spec_carries_only_plain_data():
     import json
 
-    spec = options_for({"user_agent": "Agent", "extra_http_headers": {"X-Team": "a"}}).browser_spec("s1")
+    spec = options_for({"user_agent": "Agent", "extra_http_headers": {"X-Team": "a"}}).browser_spec(
+        "s1"
+    )
     assert json.loads(json.dumps(spec)) == spec
     assert spec["session_id"] == "s1" and spec["user_agent"] == "Agent"

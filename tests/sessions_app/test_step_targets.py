@@ -51,7 +51,9 @@ def vault(api, vault_keyring, canary):
     return vault_id
 
 
-def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(api, live, site, vault, canary):
+def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(
+    api, live, site, vault, canary
+):
     session = start(api, vault_id=vault)["session_id"]
     goto = program_act(live, session, type="goto", url=f"{site.url}/login.html")
     observation = api.post(f"/sessions/{session}/page/observe", json={}).json()
@@ -68,7 +70,12 @@ def test_a_vault_login_by_observed_ids_records_targets_without_the_secret(api, l
     ]
     assert site.logins[-1] == {"email": "ada@example.test", "password": canary}
     assert all(reply["success"] for reply in replies)
-    assert [r["target"] and r["target"]["selector"] for r in replies] == [None, "#email", "#password", "#sign-in"]
+    assert [r["target"] and r["target"]["selector"] for r in replies] == [
+        None,
+        "#email",
+        "#password",
+        "#sign-in",
+    ]
 
     recorded = targets(session, 4)
     assert recorded[0] is None  # a goto acts on no element
@@ -100,12 +107,12 @@ def test_selects_checks_and_form_fills_record_what_a_replay_needs(api, live, sit
     assert program_act(live, session, type="select_dropdown_option", id=japan["id"], value="Japan")[
         "success"
     ]
-    assert program_act(live, session, type="select_dropdown_option", selector="#country", value="Kenya")[
-        "success"
-    ]
-    assert program_act(live, session, type="check", id=by_name(observation, ">Pro<")["id"], value=True)[
-        "success"
-    ]
+    assert program_act(
+        live, session, type="select_dropdown_option", selector="#country", value="Kenya"
+    )["success"]
+    assert program_act(
+        live, session, type="check", id=by_name(observation, ">Pro<")["id"], value=True
+    )["success"]
     filled = program_act(
         live, session, type="form_fill", value={"email": "ada@example.test", "postal_code": "69001"}
     )

@@ -31,16 +31,29 @@ def luhn_number(prefix: str = "4") -> str:
 
 @pytest.fixture
 def canary():
-    return {"password": f"Canary-{uuid.uuid4().hex[:12]}", "card": luhn_number(), "email": "ada.canary@example.test"}
+    return {
+        "password": f"Canary-{uuid.uuid4().hex[:12]}",
+        "card": luhn_number(),
+        "email": "ada.canary@example.test",
+    }
 
 
 @pytest.fixture
 def vault(api, vault_keyring, canary):
     vault_id = api.post("/vaults/create", json={"name": "Shop"}).json()["vault_id"]
-    login = {"url": "127.0.0.1", "credentials": {"email": canary["email"], "password": canary["password"]}}
+    login = {
+        "url": "127.0.0.1",
+        "credentials": {"email": canary["email"], "password": canary["password"]},
+    }
     assert api.post(f"/vaults/{vault_id}/credentials", json=login).status_code == 200
-    card = {"credit_card": {"card_holder_name": "Ada Canary", "card_number": canary["card"], "card_cvv": "123",
-                            "card_full_expiration": "12/39"}}
+    card = {
+        "credit_card": {
+            "card_holder_name": "Ada Canary",
+            "card_number": canary["card"],
+            "card_cvv": "123",
+            "card_full_expiration": "12/39",
+        }
+    }
     assert api.post(f"/vaults/{vault_id}/card", json=card).status_code == 200
     return vault_id
 
@@ -53,13 +66,20 @@ def act(api, session: str, **action) -> dict:
 
 def ocr(jpeg: bytes) -> str:
     """The text tesseract reads in an image (digits included)."""
-    assert shutil.which("tesseract"), "tesseract (Debian's tesseract-ocr) is needed for these checks"
+    assert shutil.which("tesseract"), (
+        "tesseract (Debian's tesseract-ocr) is needed for these checks"
+    )
     image = Image.open(io.BytesIO(jpeg)).convert("L")
     image = image.resize((image.width * 2, image.height * 2))
     png = io.BytesIO()
     image.save(png, format="PNG")
-    return subprocess.run(["tesseract", "stdin", "stdout", "--psm", "11"], input=png.getvalue(),
-                          capture_output=True, timeout=60, check=True).stdout.decode()
+    return subprocess.run(
+        ["tesseract", "stdin", "stdout", "--psm", "11"],
+        input=png.getvalue(),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    ).stdout.decode()
 
 
 def digits(text: str) -> str:
@@ -101,7 +121,9 @@ def test_the_canary_reaches_no_output(api, site, vault, canary, live, owner, cap
     act(api, session, type="fill", selector="#gift-note", value=control)
     outputs = {
         "observe": api.post(f"/sessions/{session}/page/observe", json={}).content,
-        "scrape": api.post(f"/sessions/{session}/page/scrape", json={"only_main_content": False}).content,
+        "scrape": api.post(
+            f"/sessions/{session}/page/scrape", json={"only_main_content": False}
+        ).content,
         "status": api.get(f"/sessions/{session}").content,
         "debug": api.get(f"/sessions/{session}/debug").content,
     }
@@ -117,15 +139,23 @@ def test_the_canary_reaches_no_output(api, site, vault, canary, live, owner, cap
         for where, data in outputs.items():
             assert find_leaks(secret, data) == [], (where, secret)
 
-    screenshot = api.post(f"/sessions/{session}/page/screenshot", json={"type": "jpeg", "quality": 90}).content
+    screenshot = api.post(
+        f"/sessions/{session}/page/screenshot", json={"type": "jpeg", "quality": 90}
+    ).content
     observed = api.post(f"/sessions/{session}/page/observe", json={}).json()["screenshot"]["raw"]
     images = {"screenshot": screenshot, "observe": base64.b64decode(observed)}
-    images |= {f"step {s.index}": s.screenshot.read() for s in Step.objects.filter(session_id=session) if s.screenshot}
+    images |= {
+        f"step {s.index}": s.screenshot.read()
+        for s in Step.objects.filter(session_id=session)
+        if s.screenshot
+    }
     images["live frame"] = watcher.frames[-1].jpeg
     watcher.close()
     api.delete(f"/sessions/{session}/stop")
     replay = api.get(f"/sessions/{session}/replay").json()
-    animation = Image.open(io.BytesIO(__import__("requests").get(replay["webp_url"], timeout=30).content))
+    animation = Image.open(
+        io.BytesIO(__import__("requests").get(replay["webp_url"], timeout=30).content)
+    )
     for number in range(animation.n_frames):
         animation.seek(number)
         frame = io.BytesIO()
@@ -134,7 +164,9 @@ def test_the_canary_reaches_no_output(api, site, vault, canary, live, owner, cap
     for where, image in images.items():
         read = digits(ocr(image))
         assert canary["card"] not in read, where
-    assert digits(control) in digits(ocr(screenshot)), "the check reads unmasked digits in the same image"
+    assert digits(control) in digits(ocr(screenshot)), (
+        "the check reads unmasked digits in the same image"
+    )
 
 
 def test_a_password_goes_only_into_a_password_field(api, site, vault, canary):
@@ -142,15 +174,25 @@ def test_a_password_goes_only_into_a_password_field(api, site, vault, canary):
     act(api, session, type="goto", url=f"{site.url}/checkout.html")
     refused = act(api, session, type="fill", selector="#gift-note", value="mycoolpassword")
     assert refused["success"] is False and "password" in refused["message"]
-    assert api.post(f"/sessions/{session}/page/scrape", json={}).json()["markdown"].count(canary["password"]) == 0
+    assert (
+        api.post(f"/sessions/{session}/page/scrape", json={})
+        .json()["markdown"]
+        .count(canary["password"])
+        == 0
+    )
     denied = VaultAuditEvent.objects.get(session_id=session)
     assert denied.outcome == AuditOutcome.DENIED and "password input" in denied.detail
 
 
 def test_a_login_is_filled_only_on_its_own_origin(api, site, vault_keyring, canary):
     vault_id = api.post("/vaults/create", json={"name": "Elsewhere"}).json()["vault_id"]
-    api.post(f"/vaults/{vault_id}/credentials", json={"url": "example.com", "credentials": {
-        "email": canary["email"], "password": canary["password"]}})
+    api.post(
+        f"/vaults/{vault_id}/credentials",
+        json={
+            "url": "example.com",
+            "credentials": {"email": canary["email"], "password": canary["password"]},
+        },
+    )
     session = start(api, vault_id=vault_id)["session_id"]
     act(api, session, type="goto", url=f"{site.url}/login.html")
     refused = act(api, session, type="fill", selector="#password", value="mycoolpassword")
@@ -179,15 +221,22 @@ def test_cookies_of_a_vault_login_need_a_key_that_may_reveal(api, live, site, va
     act(api, session, type="click", selector="#sign-in")
     refused = api.get(f"/sessions/{session}/cookies")
     assert refused.status_code == 403 and "vaults.reveal" in refused.json()["message"]
-    _, raw = api_key_create(team=team, name="revealer", scopes=[Scope.SESSIONS, Scope.VAULTS_REVEAL],
-                            actor=Membership.objects.get(team=team, user=owner, role=Role.OWNER))
+    _, raw = api_key_create(
+        team=team,
+        name="revealer",
+        scopes=[Scope.SESSIONS, Scope.VAULTS_REVEAL],
+        actor=Membership.objects.get(team=team, user=owner, role=Role.OWNER),
+    )
     with Api(live.api_url, raw) as revealer:
         cookies = revealer.get(f"/sessions/{session}/cookies")
-    assert cookies.status_code == 200 and [c["name"] for c in cookies.json()["cookies"]] == ["session"]
+    assert cookies.status_code == 200 and [c["name"] for c in cookies.json()["cookies"]] == [
+        "session"
+    ]
 
 
-def test_a_session_start_names_a_vault_of_the_team_that_is_unsealed(api, other_team_key, live, vault, settings,
-                                                                   tmp_path):
+def test_a_session_start_names_a_vault_of_the_team_that_is_unsealed(
+    api, other_team_key, live, vault, settings, tmp_path
+):
     from tests.conftest import Api
 
     missing = str(uuid.uuid4())

@@ -23,20 +23,40 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def a_session(**fields) -> BrowserSession:
-    values = {"status": SessionStatus.ACTIVE, "viewport_width": 1280, "viewport_height": 1080,
-              "created_at": NOW, "last_accessed_at": NOW} | fields
+    values = {
+        "status": SessionStatus.ACTIVE,
+        "viewport_width": 1280,
+        "viewport_height": 1080,
+        "created_at": NOW,
+        "last_accessed_at": NOW,
+    } | fields
     return BrowserSession(**values)
 
 
 def raw_observation(actions=()) -> dict:
     return {
-        "started_at": NOW.timestamp(), "ended_at": NOW.timestamp() + 0.01,
-        "metadata": {"title": "Login", "url": "https://a.example/", "tabs": [{"tab_id": 0, "title": "Login",
-                                                                              "url": "https://a.example/"}],
-                     "viewport": dict.fromkeys(("scroll_x", "scroll_y", "viewport_width", "viewport_height",
-                                                "total_width", "total_height"), 100)},
+        "started_at": NOW.timestamp(),
+        "ended_at": NOW.timestamp() + 0.01,
+        "metadata": {
+            "title": "Login",
+            "url": "https://a.example/",
+            "tabs": [{"tab_id": 0, "title": "Login", "url": "https://a.example/"}],
+            "viewport": dict.fromkeys(
+                (
+                    "scroll_x",
+                    "scroll_y",
+                    "viewport_width",
+                    "viewport_height",
+                    "total_width",
+                    "total_height",
+                ),
+                100,
+            ),
+        },
         "screenshot": {"raw": "/9j/", "bboxes": [], "last_action_id": None},
-        "description": "B1[:]<button>Sign in</button>", "category": "auth", "actions": list(actions),
+        "description": "B1[:]<button>Sign in</button>",
+        "category": "auth",
+        "actions": list(actions),
     }
 
 
@@ -44,7 +64,9 @@ def test_a_starting_session_reads_as_active_with_urls_a_client_can_reach():
     wire = SessionResponse.from_session(a_session(status=SessionStatus.STARTING), URLS).model_dump()
     assert wire["status"] == "active"
     assert wire["cdp_url"] == f"wss://periscope.example/cdp/{wire['session_id']}"
-    assert wire["viewer_url"].startswith("https://periscope.example/viewer/")  # a signed link to watch it
+    assert wire["viewer_url"].startswith(
+        "https://periscope.example/viewer/"
+    )  # a signed link to watch it
     assert wire["timeout_minutes"] == wire["idle_timeout_minutes"] == 3
     assert "detail" not in wire  # a 200 body with "detail" is an error to the SDK
 
@@ -57,13 +79,20 @@ def test_a_closed_session_has_a_duration():
 
 
 def test_debug_has_exactly_the_three_socket_urls():
-    debug = SessionDebugResponse.from_session(a_session(), URLS, [{"tab_id": 0, "title": "t", "url": "about:blank"}])
+    debug = SessionDebugResponse.from_session(
+        a_session(), URLS, [{"tab_id": 0, "title": "t", "url": "about:blank"}]
+    )
     assert set(debug.ws.model_dump()) == {"cdp", "recording", "logs"}
     assert debug.tabs[0].metadata.tab_id == 0
 
 
 def test_an_observation_built_from_a_worker_reading_validates():
-    action = {"id": "B1", "type": "click", "category": "Interaction action", "description": "<button>Sign in</button>"}
+    action = {
+        "id": "B1",
+        "type": "click",
+        "category": "Interaction action",
+        "description": "<button>Sign in</button>",
+    }
     wire = Observation.wire(raw_observation([action]), [action])
     parsed = Observation.model_validate(wire)
     assert parsed.space.interaction_actions[0].id == "B1"
@@ -72,8 +101,13 @@ def test_an_observation_built_from_a_worker_reading_validates():
 
 @pytest.mark.parametrize("success", [True, False])
 def test_an_execution_result_carries_an_exception_only_on_failure(success):
-    result = {"started_at": 1.0, "ended_at": 2.0, "success": success, "message": "Clicked" if success else "boom",
-              "data": {"file_name": "x.csv"}}
+    result = {
+        "started_at": 1.0,
+        "ended_at": 2.0,
+        "success": success,
+        "message": "Clicked" if success else "boom",
+        "data": {"file_name": "x.csv"},
+    }
     wire = ExecutionResult.wire(result, {"type": "click", "id": "B1"})
     assert wire["exception"] == (None if success else "boom")
     assert "data" not in wire  # only DataSpace-shaped data (with markdown) is echoed
@@ -81,18 +115,46 @@ def test_an_execution_result_carries_an_exception_only_on_failure(success):
 
 
 def test_a_goto_echo_gains_no_keys():
-    sent = {"type": "goto", "url": "https://a.example/", "category": "Special Browser Actions", "surprise": 1}
+    sent = {
+        "type": "goto",
+        "url": "https://a.example/",
+        "category": "Special Browser Actions",
+        "surprise": 1,
+    }
     echoed = action_echo(TypeAdapter(Action).validate_python(sent))
-    assert echoed == {"type": "goto", "url": "https://a.example/", "category": "Special Browser Actions"}
+    assert echoed == {
+        "type": "goto",
+        "url": "https://a.example/",
+        "category": "Special Browser Actions",
+    }
 
 
 def test_a_cookie_survives_the_round_trip_through_the_browser_shape():
-    cookie = Cookie(name="sid", value="v", domain=".a.example", path="/", httpOnly=True, secure=True,
-                    sameSite="Lax", expires=2_000_000_000)
+    cookie = Cookie(
+        name="sid",
+        value="v",
+        domain=".a.example",
+        path="/",
+        httpOnly=True,
+        secure=True,
+        sameSite="Lax",
+        expires=2_000_000_000,
+    )
     back = Cookie.from_browser(cookie.to_browser())
     assert (back.name, back.domain, back.sameSite, back.expires, back.hostOnly, back.session) == (
-        "sid", ".a.example", "Lax", 2_000_000_000, False, False)
-    assert Cookie.from_browser({"name": "s", "value": "", "domain": "a.example", "expires": -1}).session is True
+        "sid",
+        ".a.example",
+        "Lax",
+        2_000_000_000,
+        False,
+        False,
+    )
+    assert (
+        Cookie.from_browser(
+            {"name": "s", "value": "", "domain": "a.example", "expires": -1}
+        ).session
+        is True
+    )
 
 
 def test_lexical_ranking_puts_the_best_match_first_and_ignores_markup():

@@ -31,7 +31,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 scale_out = pytest.mark.skipif(
-    not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    not settings.REDIS_URL
+    or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="scale-out needs REDIS_URL and a PostgreSQL DATABASE_URL (.ci/run sets both)",
 )
 
@@ -46,7 +47,10 @@ def spawn_worker(channel_prefix: str, capacity: int) -> subprocess.Popen:
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_browser_worker", "--capacity", str(capacity)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -62,10 +66,14 @@ def test_killing_a_worker_errors_its_sessions_and_leaves_the_other_working(api_k
     live = LiveServer(embedded_worker=False).start()
     workers = [spawn_worker(channel_prefix, capacity=3) for _ in range(2)]
     try:
-        assert wait_until(lambda: BrowserWorker.objects.filter(stopped_at__isnull=True).count() == 2, timeout=30)
+        assert wait_until(
+            lambda: BrowserWorker.objects.filter(stopped_at__isnull=True).count() == 2, timeout=30
+        )
         api = Api(live.api_url, api_key)
         sessions = [start(api)["session_id"] for _ in range(6)]
-        owners = dict(BrowserSession.objects.filter(pk__in=sessions).values_list("pk", "worker__pid"))
+        owners = dict(
+            BrowserSession.objects.filter(pk__in=sessions).values_list("pk", "worker__pid")
+        )
         assert set(owners.values()) == {w.pid for w in workers}, "both workers carry sessions"
 
         victim, survivor = workers
@@ -78,19 +86,31 @@ def test_killing_a_worker_errors_its_sessions_and_leaves_the_other_working(api_k
         victim.send_signal(signal.SIGKILL)
         victim.wait(5)
 
-        assert wait_until(lambda: not any(running(p) for p in victim_chromium), timeout=5), \
+        assert wait_until(lambda: not any(running(p) for p in victim_chromium), timeout=5), (
             "the killed worker's Chromium is gone within 5 s"
+        )
         errored = wait_until(
-            lambda: all(api.get(f"/sessions/{s}").json()["status"] == "error" for s in victim_sessions),
-            timeout=15 - (time.monotonic() - killed_at), interval=0.5,
+            lambda: all(
+                api.get(f"/sessions/{s}").json()["status"] == "error" for s in victim_sessions
+            ),
+            timeout=15 - (time.monotonic() - killed_at),
+            interval=0.5,
         )
         assert errored, "the killed worker's sessions end as error within 15 s"
         assert "worker_lost" in api.get(f"/sessions/{victim_sessions[0]}").json()["error"]
 
         for sid in survivor_sessions:
             assert api.get(f"/sessions/{sid}").json()["status"] == "active"
-            cookie = {"name": "alive", "value": sid[:8], "domain": "example.com", "path": "/", "httpOnly": False}
-            assert api.post(f"/sessions/{sid}/cookies", json={"cookies": [cookie]}).status_code == 200
+            cookie = {
+                "name": "alive",
+                "value": sid[:8],
+                "domain": "example.com",
+                "path": "/",
+                "httpOnly": False,
+            }
+            assert (
+                api.post(f"/sessions/{sid}/cookies", json={"cookies": [cookie]}).status_code == 200
+            )
             assert api.get(f"/sessions/{sid}/cookies").json()["cookies"][0]["value"] == sid[:8]
         # The survivor is full (capacity 3); once a slot frees, it takes the next start.
         assert api.delete(f"/sessions/{survivor_sessions[0]}/stop").json()["status"] == "closed"
@@ -107,7 +127,9 @@ def test_killing_a_worker_errors_its_sessions_and_leaves_the_other_working(api_k
 def test_a_hundred_start_stop_cycles_leak_no_chromium_process_or_context(live, api):
     for _ in range(3):  # warm up: the pool and renderer processes settle
         api.delete(f"/sessions/{start(api)['session_id']}/stop")
-    baseline = wait_until(lambda: len(chromium_pids()) if open_contexts(live) == 0 else 0, timeout=10)
+    baseline = wait_until(
+        lambda: len(chromium_pids()) if open_contexts(live) == 0 else 0, timeout=10
+    )
     runtime = Path(settings.PERISCOPE_RUNTIME_DIR)
     files_before = sum(1 for _ in runtime.rglob("*"))
 
@@ -141,7 +163,9 @@ worker.wait(30)
 def _browser_of(root: psutil.Process) -> psutil.Process | None:
     for child in root.children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            if "chrom" in child.name() and not any(a.startswith("--type=") for a in child.cmdline()):
+            if "chrom" in child.name() and not any(
+                a.startswith("--type=") for a in child.cmdline()
+            ):
                 return child
     return None
 
@@ -171,7 +195,9 @@ def test_the_zombies_of_a_killed_browser_are_reaped_by_the_worker():
     )  # fmt: skip
     try:
         worker = psutil.Process(int(harness.stdout.readline()))
-        assert wait_until(lambda: _registered(var / "periscope.sqlite3"), timeout=60), "the worker did not start"
+        assert wait_until(lambda: _registered(var / "periscope.sqlite3"), timeout=60), (
+            "the worker did not start"
+        )
         browser = _browser_of(worker)
         helpers = wait_until(lambda: browser.children(recursive=True), timeout=10)
         assert helpers
@@ -293,7 +319,10 @@ def test_a_worker_whose_browser_cannot_start_exits_instead_of_hanging(tmp_path, 
     )  # fmt: skip
     try:
         assert worker.wait(30) != 0
-        assert not psutil.pid_exists(worker.pid) or psutil.Process(worker.pid).status() == psutil.STATUS_ZOMBIE
+        assert (
+            not psutil.pid_exists(worker.pid)
+            or psutil.Process(worker.pid).status() == psutil.STATUS_ZOMBIE
+        )
     finally:
         if worker.poll() is None:
             for child in psutil.Process(worker.pid).children(recursive=True):

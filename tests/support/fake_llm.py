@@ -86,17 +86,31 @@ class FakeLLM(_JsonServer):
         finish = "stop"
         if body.get("tools"):
             name = body["tools"][0]["function"]["name"]
-            message = {"role": "assistant", "content": None, "tool_calls": [
-                {"id": f"call_{len(self.requests)}", "type": "function",
-                 "function": {"name": name, "arguments": content}}]}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": f"call_{len(self.requests)}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": content},
+                    }
+                ],
+            }
             finish = "tool_calls"
         prompt_tokens = max(1, len(json.dumps(messages)) // 4)
         completion_tokens = max(1, len(content) // 4)
         return {
-            "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": body["model"],
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
             "choices": [{"index": 0, "finish_reason": finish, "message": message}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
         }
 
     def prompts(self) -> list[str]:
@@ -106,7 +120,9 @@ class FakeLLM(_JsonServer):
             for message in request["body"]["messages"]:
                 content = message.get("content")
                 if isinstance(content, list):
-                    content = " ".join(part.get("text", "") for part in content if part.get("type") == "text")
+                    content = " ".join(
+                        part.get("text", "") for part in content if part.get("type") == "text"
+                    )
                 texts.append(content or "")
         return texts
 

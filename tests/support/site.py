@@ -372,13 +372,17 @@ class TestSite(_BackgroundServer):
                 host, port = site.smtp
                 with smtplib.SMTP(host, port, timeout=10) as smtp:
                     smtp.send_message(message)
-                self._html("Check your mail", (
-                    "<h1>Check your mail</h1><p>We sent a code to " + _esc(address) + ".</p>"
-                    '<form id="verify-form" action="/verify" method="post">'
-                    '<input type="hidden" name="email" value="' + _esc(address) + '">'
-                    '<label for="code">Verification code</label>'
-                    '<input id="code" name="code" type="text" autocomplete="one-time-code">'
-                    '<button id="confirm" type="submit">Confirm</button></form>'))
+                self._html(
+                    "Check your mail",
+                    (
+                        "<h1>Check your mail</h1><p>We sent a code to " + _esc(address) + ".</p>"
+                        '<form id="verify-form" action="/verify" method="post">'
+                        '<input type="hidden" name="email" value="' + _esc(address) + '">'
+                        '<label for="code">Verification code</label>'
+                        '<input id="code" name="code" type="text" autocomplete="one-time-code">'
+                        '<button id="confirm" type="submit">Confirm</button></form>'
+                    ),
+                )
 
             def _verify(self, body: bytes):
                 form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
@@ -386,9 +390,18 @@ class TestSite(_BackgroundServer):
                 signup = site.signups.get(address)
                 if signup and signup["code"] == code:
                     signup["confirmed"] = True
-                    self._html("Welcome", '<h1 id="welcome">Account confirmed</h1><p>Welcome, ' + _esc(address) + "</p>")
+                    self._html(
+                        "Welcome",
+                        '<h1 id="welcome">Account confirmed</h1><p>Welcome, '
+                        + _esc(address)
+                        + "</p>",
+                    )
                 else:
-                    self._html("Wrong code", '<h1>That code is not right</h1><a href="/signup.html">Start again</a>', 400)
+                    self._html(
+                        "Wrong code",
+                        '<h1>That code is not right</h1><a href="/signup.html">Start again</a>',
+                        400,
+                    )
 
             def _logout(self, query):
                 self._send_redirect(

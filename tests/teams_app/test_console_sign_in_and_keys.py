@@ -21,7 +21,9 @@ def alice(django_user_model):
 
 
 def sign_in(client, password: str, username: str = "alice", address: str = "203.0.113.7"):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
 
 
 def test_wrong_passwords_pause_sign_in_even_for_the_right_one(client, alice, settings):

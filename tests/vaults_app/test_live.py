@@ -97,8 +97,12 @@ def test_sealed_vaults_answer_503_while_sessions_keep_working(
 
     keyring_file.unlink()
     # Health answers from checks a couple of seconds old at most (probes must stay cheap).
-    health = wait_until(lambda: (r := requests.get(f"{live.api_url}/health", timeout=30)).json()["vault"] == "sealed"
-                        and r)
+    health = wait_until(
+        lambda: (
+            (r := requests.get(f"{live.api_url}/health", timeout=30)).json()["vault"] == "sealed"
+            and r
+        )
+    )
     assert health and health.status_code == 200
     sealed = requests.post(
         f"{live.api_url}/vaults/{vault_id}/credentials",

@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-worker", action="store_true", help="rely on separate run_browser_worker processes")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="rely on separate run_browser_worker processes"
+        )
 
     def handle(self, *args, host, port, no_worker, **options):
         with contextlib.suppress(KeyboardInterrupt):

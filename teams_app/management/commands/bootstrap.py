@@ -9,7 +9,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = bootstrap_first_run()
         if created is None:
-            self.stdout.write("Existing install: log in with your account (manage.py createapikey makes keys).")
+            self.stdout.write(
+                "Existing install: log in with your account (manage.py createapikey makes keys)."
+            )
             return
         self.stdout.write(self.style.SUCCESS("First run: created an admin, a team and an API key."))
         self.stdout.write(f"Console login: {created['username']} / {created['password']}")

@@ -17,7 +17,9 @@ class Command(BaseCommand):
         teams = Team.objects.order_by("created_at")
         found = teams.filter(name=team).first() if team else teams.first()
         if found is None:
-            raise CommandError(f"No team called {team!r}" if team else "No team yet: run `manage.py bootstrap`")
+            raise CommandError(
+                f"No team called {team!r}" if team else "No team yet: run `manage.py bootstrap`"
+            )
         try:
             _, raw = api_key_create(team=found, name=name, scopes=scopes)
         except PeriscopeError as exc:
