@@ -1,7 +1,7 @@
 # ruff: noqa: T201  (benchmarks report on stdout)
-"""Where an API call's time goes, beyond the browser work: observe of login.html (7 controls)
-through the API, against the same worker command sent straight over the channel layer and the
-browser work called in-process, interleaved.
+"""Where an API call's time goes, beyond the browser work: observe of a test page (login.html,
+7 controls, by default) through the API, against the same worker command sent straight over the
+channel layer and the browser work called in-process, interleaved.
 
 Variants, one parked session, each round in a rotating order after a short pause:
 - api (requests): POST .../page/observe over a keep-alive `requests` session from this process's
@@ -22,10 +22,15 @@ uvicorn's protocol, the ASGI app, Django's handler, the auth, the worker; nothin
 changes) and each API request is split into stages with time.perf_counter_ns; the thread hops
 (sync_to_async calls made inside an API request) are counted and timed.
 
+--op fill measures an execute (a fill of login.html's e-mail field, a new value each call)
+instead of observe: the worker variant is then page_commands.execute_action, the in-process one
+browser.perception.actions.execute.
+
 --redis runs the same in a child process whose channel layer is Redis (REDIS_URL or
 redis://127.0.0.1:6379/0).
 
-Run: .venv/bin/python bench/api_overhead.py [--runs 200] [--warmup 20] [--no-trace] [--redis]
+Run: .venv/bin/python bench/api_overhead.py [--runs 200] [--warmup 20] [--page login|controls]
+                                           [--op observe|fill] [--no-trace] [--redis]
 """
 
 import argparse
@@ -54,8 +59,8 @@ VARIANTS = {
     "api_raw": "API, http.client (keep-alive)",
     "api_process": "API, http.client, another process",
     "channel": "channel layer + worker",
-    "worker": "worker: observe_wire",
-    "direct": "in-process: observe + space",
+    "worker": "worker: observe_wire | execute_action",
+    "direct": "in-process: observe + space | execute",
 }
 
 # -- tracing: wrappers installed from here, marks per API request ---------------------------------
