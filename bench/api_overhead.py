@@ -1,7 +1,7 @@
 # ruff: noqa: T201  (benchmarks report on stdout)
-"""Where an API call's time goes, beyond the browser work: observe of login.html (7 controls)
-through the API, against the same worker command sent straight over the channel layer and the
-browser work called in-process, interleaved.
+"""Where an API call's time goes, beyond the browser work: observe of a test page (login.html,
+7 controls, by default) through the API, against the same worker command sent straight over the
+channel layer and the browser work called in-process, interleaved.
 
 Variants, one parked session, each round in a rotating order after a short pause:
 - api (requests): POST .../page/observe over a keep-alive `requests` session from this process's
@@ -22,10 +22,15 @@ uvicorn's protocol, the ASGI app, Django's handler, the auth, the worker; nothin
 changes) and each API request is split into stages with time.perf_counter_ns; the thread hops
 (sync_to_async calls made inside an API request) are counted and timed.
 
+--op fill measures an execute (a fill of login.html's e-mail field, a new value each call)
+instead of observe: the worker variant is then page_commands.execute_action, the in-process one
+browser.perception.actions.execute.
+
 --redis runs the same in a child process whose channel layer is Redis (REDIS_URL or
 redis://127.0.0.1:6379/0).
 
-Run: .venv/bin/python bench/api_overhead.py [--runs 200] [--warmup 20] [--no-trace] [--redis]
+Run: .venv/bin/python bench/api_overhead.py [--runs 200] [--warmup 20] [--page login|controls]
+                                           [--op observe|fill] [--no-trace] [--redis]
 """
 
 import argparse
@@ -47,19 +52,21 @@ from bench import common
 
 SETTLE = 0.02  # s between measurements
 MAX_ACTIONS = 500
+FILL_TARGET = 'name="email"'  # --op fill types into login.html's e-mail field
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 VARIANTS = {
     "api_requests": "API, requests (keep-alive)",
     "api_raw": "API, http.client (keep-alive)",
     "api_process": "API, http.client, another process",
     "channel": "channel layer + worker",
-    "worker": "worker: observe_wire",
-    "direct": "in-process: observe + space",
+    "worker": "worker: observe_wire | execute_action",
+    "direct": "in-process: observe + space | execute",
 }
 
 # -- tracing: wrappers installed from here, marks per API request ---------------------------------
 
 IN_API = contextvars.ContextVar("in_api", default=False)
+IN_COMMAND = contextvars.ContextVar("in_command", default=False)
 current: dict[str, int] = {}  # the marks of the request in flight (requests are sequential)
 hops: list[tuple[str, int]] = []  # (function, ns) of each sync_to_async call inside it
 
@@ -144,6 +151,36 @@ def install_trace() -> None:
     wrap_async(client, "call", "send", "reply")
     wrap_async(runner.Worker, "_command", "w_recv", api_only=False)
     wrap_async(page_commands, "observe_wire", "w_work0", "w_work1", api_only=False)
+    wrap_async(page_commands, "execute_action", "w_work0", "w_work1", api_only=False)
+    wrap_async(runner.Worker, "_next_step_index", "index0", "index1", api_only=False)
+    # A step's screenshot is normally settled after the reply (Worker._finish_step); when the
+    # next command comes first, that command settles it before its own work: mark only that.
+    command, finish, settle = (
+        runner.Worker._command,
+        runner.Worker._finish_step,
+        runner.Worker._settle_step,
+    )
+
+    async def in_command(self, *args, **kwargs):
+        IN_COMMAND.set(True)
+        return await command(self, *args, **kwargs)
+
+    async def in_background(self, *args, **kwargs):
+        IN_COMMAND.set(False)
+        return await finish(self, *args, **kwargs)
+
+    async def settling(self, *args, **kwargs):
+        if IN_COMMAND.get():
+            mark("settle0")
+        try:
+            return await settle(self, *args, **kwargs)
+        finally:
+            if IN_COMMAND.get():
+                mark("settle1")
+
+    runner.Worker._command = in_command
+    runner.Worker._finish_step = in_background
+    runner.Worker._settle_step = settling
     wrap_async(runner.Worker, "_reply", "w_reply", api_only=False)
     del services  # imported so that page_services' names are bound before the wrap
 
@@ -179,8 +216,10 @@ STAGES = [
     ("ninja: body parse -> service", "auth1", "cmd0"),
     ("route lookup -> layer.send", "cmd0", "send"),
     ("channel: web -> worker", "send", "w_recv"),
-    ("worker: team check, lock", "w_recv", "w_work0"),
-    ("worker: observe_wire", "w_work0", "w_work1"),
+    ("worker: team check, lock, step bookkeeping", "w_recv", "w_work0"),
+    ("  of which: the previous step settled first", "settle0", "settle1"),
+    ("  of which: the step's index", "index0", "index1"),
+    ("worker: observe_wire / execute_action", "w_work0", "w_work1"),
     ("worker: scrub -> reply", "w_work1", "w_reply"),
     ("channel: worker -> web", "w_reply", "reply"),
     ("reply -> HttpResponse", "reply", "view_done"),
@@ -204,13 +243,14 @@ def stage_samples(traces: list[dict[str, int]]) -> dict[str, list[float]]:
 
 CLIENT_PROCESS = """
 import http.client, json, sys, time
-host, port, path, key, cap = sys.argv[1:6]
+host, port, key = sys.argv[1:4]
 conn = http.client.HTTPConnection(host, int(port), timeout=60)
 headers = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
-body = json.dumps({"max_nb_actions": int(cap)}).encode()
 for line in sys.stdin:
+    request = json.loads(line)
+    body = json.dumps(request["body"]).encode()
     t0 = time.perf_counter_ns()
-    conn.request("POST", path, body=body, headers=headers)
+    conn.request("POST", request["path"], body=body, headers=headers)
     response = conn.getresponse()
     data = response.read()
     ms = (time.perf_counter_ns() - t0) / 1e6
@@ -222,7 +262,7 @@ for line in sys.stdin:
 
 
 class Bench:
-    def __init__(self, live, key: str, site, trace: bool, page: str):
+    def __init__(self, live, key: str, site, trace: bool, page: str, op: str):
         from urllib.parse import urlsplit
 
         self.live = live
@@ -239,8 +279,16 @@ class Bench:
             timeout=60,
         )
         assert goto.json()["success"], goto.text
-        self.path = f"/api/sessions/{self.session_id}/page/observe"
-        self.body = json.dumps({"max_nb_actions": MAX_ACTIONS}).encode()
+        self.op = op
+        self.calls = 0
+        if op == "fill":
+            observed = self.client.post(
+                f"{live.api_url}/sessions/{self.session_id}/page/observe", json={}, timeout=60
+            ).json()["space"]["interaction_actions"]
+            self.target = next(a["id"] for a in observed if FILL_TARGET in a["description"])
+        self.path = (
+            f"/api/sessions/{self.session_id}/page/{'execute' if op == 'fill' else 'observe'}"
+        )
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         parts = urlsplit(live.url)
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
@@ -251,9 +299,7 @@ class Bench:
                 CLIENT_PROCESS,
                 parts.hostname,
                 str(parts.port),
-                self.path,
                 key,
-                str(MAX_ACTIONS),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -267,27 +313,38 @@ class Bench:
         self.wakeups: list[float] = []
         self.actions = None
 
+    def request_body(self) -> dict:
+        """The API body of the next call; a fill types a new value each time, so the page changes."""
+        self.calls += 1
+        if self.op == "fill":
+            return {"type": "fill", "id": self.target, "value": f"user{self.calls}@example.com"}
+        return {"max_nb_actions": MAX_ACTIONS}
+
     def api(self, raw: bool, keep: bool) -> float:
+        body = json.dumps(self.request_body()).encode()
         current.clear()
         hops.clear()
         t0 = time.perf_counter_ns()
         if raw:
-            self.conn.request("POST", self.path, body=self.body, headers=self.headers)
+            self.conn.request("POST", self.path, body=body, headers=self.headers)
             response = self.conn.getresponse()
             data = response.read()
             status = response.status
         else:
             response = self.client.post(
                 f"{self.live.url}{self.path}",
-                data=self.body,
+                data=body,
                 headers={"Content-Type": "application/json"},
                 timeout=60,
             )
             data, status = response.content, response.status_code
         t1 = time.perf_counter_ns()
         if status != 200:
-            raise RuntimeError(f"observe answered {status}: {data[:300]!r}")
-        self.actions = len(json.loads(data)["space"]["interaction_actions"])
+            raise RuntimeError(f"{self.op} answered {status}: {data[:300]!r}")
+        if self.op == "fill":
+            assert json.loads(data)["success"], data[:300]
+        else:
+            self.actions = len(json.loads(data)["space"]["interaction_actions"])
         if keep and self.trace:
             time.sleep(0.005)  # the request's after-answer stages (close, thread join) finish
             self.traces.append({**current, "t0": t0, "t1": t1})
@@ -297,7 +354,8 @@ class Bench:
         return (t1 - t0) / 1e6
 
     def from_process(self) -> float:
-        self.process.stdin.write("go\n")
+        request = {"path": self.path, "body": self.request_body()}
+        self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         answer = json.loads(self.process.stdout.readline())
         if answer["status"] != 200:
@@ -305,6 +363,7 @@ class Bench:
         return answer["ms"]
 
     def on_loop(self, variant: str) -> float:
+        from browser.perception.actions import ActionContext, execute
         from browser.perception.observe import observe
         from sessions_app.worker import client, page_commands
 
@@ -313,22 +372,33 @@ class Bench:
 
         submitted = time.perf_counter_ns()
 
+        action = self.request_body() if self.op == "fill" else None
+
         async def work() -> float:
             t0 = time.perf_counter_ns()
             self.wakeups.append((t0 - submitted) / 1e6)
             if variant == "channel":
+                command = (
+                    {"type": "session.execute", "action": action}
+                    if action
+                    else {"type": "session.observe", "max_nb_actions": MAX_ACTIONS}
+                )
                 await client.call(
                     worker.channel,
                     {
-                        "type": "session.observe",
+                        **command,
                         "session_id": self.session_id,
                         "team_id": worker._teams[self.session_id],
-                        "max_nb_actions": MAX_ACTIONS,
                     },
                     wait_seconds=30,
                 )
+            elif variant == "worker" and action:
+                await page_commands.execute_action(session, action, allow_evaluate_js=False)
             elif variant == "worker":
                 await page_commands.observe_wire(session, max_nb_actions=MAX_ACTIONS)
+            elif action:
+                outcome = await execute(session, action, ActionContext())
+                assert outcome.success, outcome.message
             else:
                 observation, _ = await observe(
                     session.page, session.tabs, frame_cache=session.frames
@@ -383,7 +453,7 @@ def measure(args) -> dict:
             key = common.create_api_key()
             live = common.start_live_server()
             try:
-                bench = Bench(live, key, site, args.trace, args.page)
+                bench = Bench(live, key, site, args.trace, args.page, args.op)
                 try:
                     samples = bench.run(args.runs, args.warmup)
                 finally:
@@ -395,6 +465,7 @@ def measure(args) -> dict:
     return {
         "layer": "redis" if args.redis_child else "in-memory",
         "page": args.page,
+        "op": args.op,
         "actions": bench.actions,
         "summary_ms": {name: common.summary(v) for name, v in samples.items()},
         "stages_ms": {name: common.summary(v) for name, v in stage_samples(bench.traces).items()},
@@ -410,9 +481,9 @@ def measure(args) -> dict:
 def report(result: dict) -> None:
     s = result["summary_ms"]
     direct = s["direct"]["p50"]
-    print(
-        f"\nobserve login.html ({result['actions']} actions), {result['layer']} channel layer, ms"
-    )
+    what = "fill on" if result["op"] == "fill" else "observe"
+    listed = f" ({result['actions']} actions)" if result["actions"] is not None else ""
+    print(f"\n{what} {result['page']}.html{listed}, {result['layer']} channel layer, ms")
     rows = [
         [VARIANTS[name], v["n"], v["p50"], v["p95"], v["p50"] - direct] for name, v in s.items()
     ]
@@ -453,6 +524,12 @@ def main() -> None:
     parser.add_argument(
         "--page", default="login", help="the test page observed: login (7 controls), controls (200)"
     )
+    parser.add_argument(
+        "--op",
+        choices=("observe", "fill"),
+        default="observe",
+        help="fill: login.html's e-mail field",
+    )
     parser.add_argument("--redis", action="store_true", help="also run on the Redis channel layer")
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON here")
     parser.add_argument("--redis-child", action="store_true", help=argparse.SUPPRESS)
@@ -473,6 +550,8 @@ def main() -> None:
                 str(args.warmup),
                 "--page",
                 args.page,
+                "--op",
+                args.op,
             ]
             if not args.trace:
                 cmd.append("--no-trace")
