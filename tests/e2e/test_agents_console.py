@@ -22,7 +22,10 @@ pytestmark = pytest.mark.e2e
 # The agents tests' fixtures: the fake LLM server, and a vault with a login for the test site.
 use_llm, vault, canary = agents_fixtures.use_llm, agents_fixtures.vault, agents_fixtures.canary
 
-GATE_SECONDS = 25  # below the LLM timeout: a step held longer goes ahead rather than fail
+# A held answer waits this long at most (so a failing test cannot hang), and the test raises the
+# LLM timeout above it: on a loaded machine the steps between two releases take a while, and an
+# answer let through early would act while the test means the agent to wait.
+GATE_SECONDS = 120
 
 
 class Gate:
@@ -56,7 +59,9 @@ def test_an_agent_started_from_the_console_logs_in_live_pauses_for_a_person_and_
     use_llm,
     vault,
     canary,
+    settings,
 ):
+    settings.LLM_TIMEOUT_SECONDS = GATE_SECONDS + 30
     gate = Gate(login_brain(site.url))
     llm = use_llm(gate.answer)
     login(page)
