@@ -10,7 +10,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import InvalidInput, NotFound, PeriscopeError
 from core.http import htmx_partial, vary_on_htmx
 from sessions_app import selectors as session_selectors
+from teams_app.console_access import current_membership, current_operator
 from teams_app.models import Membership
 
 from . import console_selectors, selectors, services
@@ -41,18 +41,8 @@ FORM_FIELDS = {
 DETAIL_FRAGMENTS = {"refresh": "run-refresh", "media": "run-media"}
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership = request.membership.get()
-    if membership is None:
-        raise PermissionDenied("You are not a member of any team yet; ask a team owner to add you")
-    return membership
-
-
 def _operator(request: HttpRequest) -> Membership:
-    membership = _membership(request)
-    if not membership.can_operate:
-        raise PermissionDenied("Viewers cannot start, stop, approve or reject agents")
-    return membership
+    return current_operator(request, refusal="Viewers cannot start, stop, approve or reject agents")
 
 
 def _run(membership: Membership, agent_id) -> AgentRun:
@@ -107,7 +97,7 @@ def _list_context(request: HttpRequest, membership: Membership, form=None, error
 @require_GET
 @vary_on_htmx
 def agent_list(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     context = _list_context(request, membership)
     if htmx_partial(request) and request.GET.get("fragment") == "rows":
         return render(request, "agents_app/list.html#agent-rows", context)
@@ -246,7 +236,7 @@ def _outcome(run: AgentRun) -> dict:
 @require_GET
 @vary_on_htmx
 def agent_detail(request: HttpRequest, agent_id) -> HttpResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     run = _run(membership, agent_id)
     fragment = (
         DETAIL_FRAGMENTS.get(request.GET.get("fragment", "")) if htmx_partial(request) else None
@@ -296,7 +286,7 @@ def agent_decide(request: HttpRequest, agent_id) -> HttpResponse:
 @require_GET
 def agent_script(request: HttpRequest, agent_id) -> HttpResponse:
     """The run's replay script as a .py download (the notte-sdk version with ?as_workflow=1)."""
-    membership = _membership(request)
+    membership = current_membership(request)
     run = _run(membership, agent_id)
     as_workflow = request.GET.get("as_workflow") in ("1", "true", "True")
     try:

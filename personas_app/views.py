@@ -3,13 +3,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import NotFound, PeriscopeError
 from core.http import htmx_partial, vary_on_htmx
+from teams_app.console_access import current_membership, current_operator
 from teams_app.models import Membership
 
 from . import selectors, services
@@ -20,18 +20,8 @@ from .models import Persona, PersonaStatus
 FRAGMENTS = {"inbox": "#inbox", "sms": "#sms-list"}
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership = request.membership.get()
-    if membership is None:
-        raise PermissionDenied("You are not a member of any team yet; ask a team owner to add you")
-    return membership
-
-
 def _operator(request: HttpRequest) -> Membership:
-    membership = _membership(request)
-    if not membership.can_operate:
-        raise PermissionDenied("Viewers cannot create or delete personas")
-    return membership
+    return current_operator(request, refusal="Viewers cannot create or delete personas")
 
 
 def _persona(membership: Membership, persona_id) -> Persona:
@@ -44,7 +34,7 @@ def _persona(membership: Membership, persona_id) -> Persona:
 @login_required
 @require_GET
 def persona_list(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     show_deleted = request.GET.get("status") == PersonaStatus.CLOSED
     personas = selectors.persona_list_for_team(team=membership.team, only_active=not show_deleted)
     if show_deleted:
@@ -90,7 +80,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_htmx
 def persona_detail(request: HttpRequest, persona_id) -> HttpResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     persona = _persona(membership, persona_id)
     context = {
         "persona": persona,
@@ -138,7 +128,7 @@ def persona_number(request: HttpRequest, persona_id) -> HttpResponse:
 @login_required
 @require_GET
 def email_detail(request: HttpRequest, persona_id, email_id) -> HttpResponse:
-    persona = _persona(_membership(request), persona_id)
+    persona = _persona(current_membership(request), persona_id)
     try:
         email = selectors.email_get_for_persona(persona=persona, email_id=email_id)
     except NotFound:

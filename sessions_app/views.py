@@ -5,7 +5,6 @@ import contextlib
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import NotFound, PeriscopeError
 from core.http import PublicUrls, htmx_partial, vary_on_htmx
+from teams_app.console_access import current_membership, current_operator
 from teams_app.models import Membership
 
 from . import control, replays, selectors, services
@@ -26,18 +26,8 @@ from .start_options import build_start_options
 from .viewer_links import viewer_grant
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership = request.membership.get()
-    if membership is None:
-        raise PermissionDenied("You are not a member of any team yet; ask a team owner to add you")
-    return membership
-
-
 def _operator(request: HttpRequest) -> Membership:
-    membership = _membership(request)
-    if not membership.can_operate:
-        raise PermissionDenied("Viewers cannot start or stop sessions")
-    return membership
+    return current_operator(request, refusal="Viewers cannot start or stop sessions")
 
 
 def _list_context(request: HttpRequest, membership: Membership, form=None, error: str = "") -> dict:
@@ -63,7 +53,7 @@ LIVE_THUMBNAILS = 24
 @require_GET
 @vary_on_htmx
 def session_list(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     context = _list_context(request, membership)
     if htmx_partial(request):
         return render(request, "sessions_app/list.html#session-rows", context)
@@ -102,7 +92,7 @@ DETAIL_FRAGMENTS = {"body": "session-refresh", "media": "session-media"}
 @require_GET
 @vary_on_htmx
 def session_detail(request: HttpRequest, session_id) -> HttpResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     try:
         session = selectors.session_get_for_team(team=membership.team, session_id=session_id)
     except NotFound:
@@ -181,7 +171,7 @@ CONTROL_ACTIONS = {"take": control.acontrol_take, "takeover": control.acontrol_t
 @require_POST
 async def session_control(request: HttpRequest, session_id, action: str) -> JsonResponse:
     """Take, take over or release control of the page (the live view's buttons)."""
-    membership = await sync_to_async(_membership)(request)
+    membership = await sync_to_async(current_membership)(request)
     try:
         session = await selectors.asession_get_for_team(
             team=membership.team, session_id=str(session_id)
@@ -206,7 +196,7 @@ async def session_control(request: HttpRequest, session_id, action: str) -> Json
 @login_required
 @require_GET
 def step_screenshot(request: HttpRequest, session_id, index: int) -> FileResponse:
-    membership = _membership(request)
+    membership = current_membership(request)
     step = selectors.step_for_team(team=membership.team, session_id=session_id, index=index)
     if step is None or not step.screenshot:
         raise Http404("No screenshot for that step")
@@ -269,6 +259,6 @@ async def viewer_control(request: HttpRequest, token: str, action: str) -> JsonR
 @require_GET
 def sessions_of_persona(request: HttpRequest, persona_id) -> HttpResponse:
     """The sessions that read a persona's mail (a fragment the persona's page loads)."""
-    membership = _membership(request)
+    membership = current_membership(request)
     sessions = selectors.session_list_for_persona(team=membership.team, persona_id=str(persona_id))
     return render(request, "sessions_app/_sessions_of_persona.html", {"sessions": sessions})

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import PeriscopeError
 
 from . import selectors, services
+from .console_access import current_membership
 from .forms import AddMemberForm, ApiKeyForm, RoleForm
 from .middleware import SESSION_KEY
 from .models import ApiKey, Membership
@@ -27,13 +28,6 @@ def login_locked_out(
         "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }
     return render(request, "registration/locked_out.html", context, status=429)
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership = request.membership.get()
-    if membership is None:
-        raise PermissionDenied("You are not a member of any team yet; ask a team owner to add you")
-    return membership
 
 
 def _context(membership: Membership, **extra) -> dict:
@@ -52,7 +46,7 @@ def _context(membership: Membership, **extra) -> dict:
 @login_required
 @require_GET
 def team_detail(request: HttpRequest) -> HttpResponse:
-    return render(request, "teams_app/detail.html", _context(_membership(request)))
+    return render(request, "teams_app/detail.html", _context(current_membership(request)))
 
 
 @login_required
@@ -85,7 +79,7 @@ def _run(request: HttpRequest, action) -> None:
 @login_required
 @require_POST
 def member_add(request: HttpRequest) -> HttpResponse:
-    actor = _membership(request)
+    actor = current_membership(request)
     form = AddMemberForm(request.POST)
     if form.is_valid():
         _run(request, lambda: services.membership_add(actor=actor, **form.cleaned_data))
@@ -97,7 +91,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
-    actor = _membership(request)
+    actor = current_membership(request)
     target = get_object_or_404(Membership, pk=membership_id, team=actor.team)
     form = RoleForm(request.POST)
     if form.is_valid():
@@ -113,7 +107,7 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    actor = _membership(request)
+    actor = current_membership(request)
     target = get_object_or_404(Membership, pk=membership_id, team=actor.team)
     _run(request, lambda: services.membership_remove(actor=actor, membership=target))
     return redirect("teams_app:detail")
@@ -122,7 +116,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def key_create(request: HttpRequest) -> HttpResponse:
-    actor = _membership(request)
+    actor = current_membership(request)
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
@@ -146,7 +140,7 @@ def key_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def key_revoke(request: HttpRequest, key_id) -> HttpResponse:
-    actor = _membership(request)
+    actor = current_membership(request)
     key = get_object_or_404(ApiKey, pk=key_id, team=actor.team)
     _run(request, lambda: services.api_key_revoke(actor=actor, api_key=key))
     return redirect("teams_app:detail")

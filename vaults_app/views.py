@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import Forbidden, InvalidInput, NotFound, PeriscopeError
-from teams_app.models import Membership
+from teams_app.console_access import current_membership
 
 from . import reveal, selectors, services
 from .actors import Permission, VaultActor, actor_for_membership
@@ -41,15 +41,8 @@ REAUTH_SECONDS = 5 * 60
 SECRET_POST_FIELDS = ("password", "mfa_secret", "number", "cvv", "holder")
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership = request.membership.get()
-    if membership is None:
-        raise PermissionDenied("You are not a member of any team yet; ask a team owner to add you")
-    return membership
-
-
 def _actor(request: HttpRequest, *, reauthenticated: bool = False) -> VaultActor:
-    return actor_for_membership(_membership(request), reauthenticated=reauthenticated)
+    return actor_for_membership(current_membership(request), reauthenticated=reauthenticated)
 
 
 def _require(actor: VaultActor, permission: Permission) -> None:
