@@ -8,6 +8,7 @@ import time
 
 from channels.layers import channel_layers
 
+from core import event_loop
 from sessions_app.embedded import EmbeddedServer
 from sessions_app.worker.runner import Worker
 
@@ -42,7 +43,7 @@ class LiveServer:
         self._error: BaseException | None = None
 
     def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        self._loop = event_loop.new_event_loop()  # as `make run` has it
         try:
             self._loop.run_until_complete(self._main())
         except BaseException as exc:

@@ -6,6 +6,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core import event_loop
 from personas_app.smtp import MailServer
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host=None, port=None, **options):
         try:
-            asyncio.run(self._run(host, port))
+            event_loop.run(self._run(host, port))
         except OSError as exc:
             raise CommandError(exc.strerror or str(exc)) from None
 

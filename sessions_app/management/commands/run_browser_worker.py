@@ -3,6 +3,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
+from core import event_loop
 from sessions_app.worker.runner import Worker
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--capacity", type=int, help="most sessions this worker holds at once")
 
     def handle(self, *args, capacity=None, **options):
-        asyncio.run(self._run(capacity))
+        event_loop.run(self._run(capacity))
 
     async def _run(self, capacity):
         stop = asyncio.Event()

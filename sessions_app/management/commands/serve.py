@@ -11,6 +11,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from core import event_loop
 from personas_app.smtp import MailServer
 from sessions_app.embedded import EmbeddedServer
 from sessions_app.worker.runner import Worker
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, no_worker, **options):
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(self._serve(host, port, no_worker))
+            event_loop.run(self._serve(host, port, no_worker))
 
     async def _serve(self, host, port, no_worker):
         mail = MailServer() if settings.PERISCOPE_SMTP_EMBEDDED else None
