@@ -8,9 +8,12 @@ embedded worker) and Chromium's CPU (its process tree) over the measured window,
 per session with the article loaded: PSS of the Chromium tree with N sessions on the article,
 less the same tree with none, divided by N.
 
+All of it twice: with the perception screencast (PERISCOPE_PERCEPTION_SCREENCAST_SECONDS=60, the
+default: observes answer with the screencast's latest frame) and without it (0: they capture).
+
 Goals: at N = 40 the step p95 is within 2x of N = 1, and at most 40 MB per session.
 
-Run: .venv/bin/python bench/concurrency.py [--levels 1 10 20 40] [--seconds 40]
+Run: .venv/bin/python bench/concurrency.py [--levels 1 10 20 40] [--seconds 40] [--screencast 60 0]
 """
 
 import argparse
@@ -162,25 +165,41 @@ def run(args) -> dict:
         try:
             assert top <= settings.PERISCOPE_WORKER_CAPACITY
             key = common.create_api_key()
-            live = common.start_live_server()
-            try:
-                baseline = settled_pss()
-                levels = []
-                for n in args.levels:
-                    print(f"  {n} session(s) for {args.seconds:.0f} s ...", flush=True)
-                    levels.append(run_level(live, key, site, n, args.seconds, baseline))
-                executable = (
-                    live.worker.pool._config.headless_shell_path
-                    or live.worker.pool._config.chromium_path
-                )
-            finally:
-                live.stop()
+            modes = {}
+            for seconds in args.screencast:
+                # The worker reads its session limits when it starts: one server per mode.
+                settings.PERISCOPE_PERCEPTION_SCREENCAST_SECONDS = seconds
+                print(f"perception screencast {seconds} s:", flush=True)
+                live = common.start_live_server()
+                try:
+                    baseline = settled_pss()
+                    levels = []
+                    for n in args.levels:
+                        print(f"  {n} session(s) for {args.seconds:.0f} s ...", flush=True)
+                        levels.append(run_level(live, key, site, n, args.seconds, baseline))
+                    executable = (
+                        live.worker.pool._config.headless_shell_path
+                        or live.worker.pool._config.chromium_path
+                    )
+                finally:
+                    live.stop()
+                modes[str(seconds)] = report(levels, baseline, args, seconds)
         finally:
             common.cleanup(tmp)
-    return report(levels, baseline, executable, args)
+    return {
+        "benchmark": "concurrency",
+        **common.environment(executable),
+        "parameters": {
+            "levels": args.levels,
+            "seconds": args.seconds,
+            "think_seconds": THINK_SECONDS,
+            "perception_screencast_seconds": args.screencast,
+        },
+        "modes": modes,
+    }
 
 
-def report(levels: list[dict], baseline: float, executable: str | None, args) -> dict:
+def report(levels: list[dict], baseline: float, args, screencast: int) -> dict:
     first = levels[0]["step_ms"]
     rows = []
     for level in levels:
@@ -200,7 +219,8 @@ def report(levels: list[dict], baseline: float, executable: str | None, args) ->
             ]
         )
     print(
-        f"\nConcurrency: observe + execute per step, think time {THINK_SECONDS[0]:.0f}-{THINK_SECONDS[1]:.0f} s, "
+        f"\nConcurrency, PERISCOPE_PERCEPTION_SCREENCAST_SECONDS={screencast}: observe + execute "
+        f"per step, think time {THINK_SECONDS[0]:.0f}-{THINK_SECONDS[1]:.0f} s, "
         f"{args.seconds:.0f} s per level; Chromium tree idle: {baseline:.0f} MB PSS"
     )
     common.print_table(
@@ -235,24 +255,20 @@ def report(levels: list[dict], baseline: float, executable: str | None, args) ->
         print(
             f"{name}: {common.fmt(goal['value'])} (goal {goal['goal']}): {'met' if goal['met'] else 'MISSED'}"
         )
-    return {
-        "benchmark": "concurrency",
-        **common.environment(executable),
-        "parameters": {
-            "levels": args.levels,
-            "seconds": args.seconds,
-            "think_seconds": THINK_SECONDS,
-        },
-        "baseline_pss_mb": baseline,
-        "levels": levels,
-        "goals": goals,
-    }
+    return {"baseline_pss_mb": baseline, "levels": levels, "goals": goals}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 20, 40])
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument(
+        "--screencast",
+        type=int,
+        nargs="+",
+        default=[60, 0],
+        help="PERISCOPE_PERCEPTION_SCREENCAST_SECONDS values to run the levels with",
+    )
     args = parser.parse_args()
     common.write_results("concurrency", run(args))
 

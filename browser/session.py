@@ -17,10 +17,6 @@ from .perception.observe import Snapshot
 from .screencast import Screencast
 from .types import SessionLimits, SessionSpec
 
-# After an observe or an action, the full-size screencast keeps running this long, so the next
-# observe answers with its latest frame instead of a capture (30-70 ms); then it stops unless a
-# person watches. A session nobody drives or watches runs no screencast.
-PERCEPTION_LEASE_SECONDS = 60.0
 # Closing never waits longer than this on a page that does not answer (it runs script for ever).
 FEEDS_CLOSE_SECONDS = 2.0
 CONTEXT_CLOSE_SECONDS = 10.0
@@ -135,7 +131,9 @@ class SessionContext:
     async def watch(self) -> None:
         """Keep the full-size screencast running for a while, so observe can answer with its
         latest frame and a step's screenshot is usually free."""
-        await self.live_feeds().lease("full", PERCEPTION_LEASE_SECONDS)
+        seconds = self.limits.perception_screencast_seconds
+        if seconds > 0:  # it stops after that unless a person watches
+            await self.live_feeds().lease("full", seconds)
 
     async def switch_to(self, page: Page) -> None:
         self.page = page

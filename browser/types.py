@@ -50,3 +50,8 @@ class SessionLimits:
     max_tabs: int = 8
     max_download_bytes: int = 50 * 1024 * 1024  # one file
     max_session_download_bytes: int = 100 * 1024 * 1024  # all of a session's downloads
+    # After an observe or an action, the full-size screencast keeps running this long, so the
+    # next observe answers with its latest frame instead of a capture (30-70 ms). While it runs it
+    # costs about 30 MB (the compositor's frame buffers) and a JPEG encode per painted frame.
+    # 0: never for perception; observes and step screenshots capture instead.
+    perception_screencast_seconds: float = 60.0

@@ -301,6 +301,10 @@ PERISCOPE_MAX_DOWNLOAD_BYTES = env_int("PERISCOPE_MAX_DOWNLOAD_BYTES", 50 * 1024
 PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES = env_int(
     "PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES", 100 * 1024 * 1024, minimum=1
 )
+# How long a session's full-size screencast runs after an observe or an action: observes then
+# answer with its latest frame instead of a 30-70 ms capture, for about 30 MB per session while it
+# runs. 0 trades that speed for density (bench/concurrency.py measures both).
+PERISCOPE_PERCEPTION_SCREENCAST_SECONDS = env_int("PERISCOPE_PERCEPTION_SCREENCAST_SECONDS", 60)
 PERISCOPE_ALLOW_CDP_URL = env_bool("PERISCOPE_ALLOW_CDP_URL", False)
 PERISCOPE_ALLOW_EXTERNAL_PROXIES = env_bool("PERISCOPE_ALLOW_EXTERNAL_PROXIES", False)
 # Non-public hosts the browser may still reach: comma-separated host, host:port

@@ -24,4 +24,5 @@ def session_limits() -> SessionLimits:
         max_tabs=settings.PERISCOPE_MAX_TABS_PER_SESSION,
         max_download_bytes=settings.PERISCOPE_MAX_DOWNLOAD_BYTES,
         max_session_download_bytes=settings.PERISCOPE_MAX_SESSION_DOWNLOAD_BYTES,
+        perception_screencast_seconds=settings.PERISCOPE_PERCEPTION_SCREENCAST_SECONDS,
     )

@@ -217,3 +217,52 @@ def test_a_session_folder_is_deleted_when_the_session_ends(ending, api, site, li
         live.clock.offset = 61
     assert wait_until(lambda: not folder.exists(), timeout=5)
     assert sid not in live.worker.pool.session_ids()
+
+
+# -- the perception screencast ----------------------------------------------------------------------
+
+
+def full_screencast_running(live, sid) -> bool:
+    async def running():
+        session = live.worker.pool.get(sid)
+        return session.frames is not None and session.frames.running
+
+    return live.call(running)
+
+
+def screenshot_of(observation: dict) -> bytes:
+    import base64
+
+    return base64.b64decode(observation["screenshot"]["raw"])
+
+
+def test_an_observe_keeps_the_screencast_running_for_the_next_one(api, site, live):
+    sid = start(api)["session_id"]
+    assert act(api, sid, type="goto", url=f"{site.url}/login.html")["success"]
+    observed = api.post(f"/sessions/{sid}/page/observe", json={}).json()
+    assert screenshot_of(observed)[:2] == b"\xff\xd8"  # a JPEG
+    assert full_screencast_running(live, sid)
+
+
+@pytest.fixture
+def no_perception_screencast(settings):
+    settings.PERISCOPE_PERCEPTION_SCREENCAST_SECONDS = 0
+
+
+def test_with_the_perception_screencast_off_observes_capture_instead(
+    no_perception_screencast, api, site, live
+):
+    sid = start(api)["session_id"]
+    assert act(api, sid, type="goto", url=f"{site.url}/login.html")["success"]
+    first = api.post(f"/sessions/{sid}/page/observe", json={}).json()
+    assert act(api, sid, type="fill", selector="#email", value="a@example.com")["success"]
+    second = api.post(f"/sessions/{sid}/page/observe", json={}).json()
+    assert not full_screencast_running(live, sid)
+    # each observe captured the page as it was: the fill shows in the second picture only
+    assert screenshot_of(first)[:2] == screenshot_of(second)[:2] == b"\xff\xd8"
+    assert screenshot_of(first) != screenshot_of(second)
+    # and the fill's step got its screenshot from a capture
+    from sessions_app.models import Step
+
+    fill = wait_until(lambda: Step.objects.filter(session_id=sid, index=2).first())
+    assert fill is not None and fill.screenshot and fill.screenshot.size > 0
