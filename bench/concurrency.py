@@ -186,8 +186,11 @@ def run(args) -> dict:
                 modes[str(seconds)] = report(levels, baseline, args, seconds)
         finally:
             common.cleanup(tmp)
+    lines = curve(modes)
+    print("\n" + "\n".join(lines))
     return {
         "benchmark": "concurrency",
+        "curve": lines,
         **common.environment(executable),
         "parameters": {
             "levels": args.levels,
@@ -256,6 +259,34 @@ def report(levels: list[dict], baseline: float, args, screencast: int) -> dict:
             f"{name}: {common.fmt(goal['value'])} (goal {goal['goal']}): {'met' if goal['met'] else 'MISSED'}"
         )
     return {"baseline_pss_mb": baseline, "levels": levels, "goals": goals}
+
+
+def curve(modes: dict) -> list[str]:
+    """Step p95 against the number of sessions, one bar per mode, on a log scale (the top level
+    can be 50x the first), as text that also goes into the README."""
+    import math
+
+    top = max(
+        level["step_ms"]["p95"]
+        for mode in modes.values()
+        for level in mode["levels"]
+        if level["step_ms"]
+    )
+    lines = ["step p95, ms (log scale), by sessions and PERISCOPE_PERCEPTION_SCREENCAST_SECONDS"]
+    sessions = [level["sessions"] for level in next(iter(modes.values()))["levels"]]
+    for i, n in enumerate(sessions):
+        for name, mode in modes.items():
+            step = mode["levels"][i]["step_ms"]
+            if not step:
+                continue
+            width = max(1, round(40 * math.log10(step["p95"]) / math.log10(top)))
+            label = (
+                f"{n:>3} sessions, {name:>2} s"
+                if name == next(iter(modes))
+                else f"{'':>12}  {name:>2} s"
+            )
+            lines.append(f"{label}  {'#' * width} {step['p95']:,.0f}")
+    return lines
 
 
 def main() -> None:
