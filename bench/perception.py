@@ -68,7 +68,7 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 # The goals, for the API p50 (observe: on controls.html).
 GOALS_MS = {
     "observe_controls": 15.0,
-    "fill": 10.0,
+    "fill": 12.0,
     "click": 40.0,
     "scrape": 20.0,
     "screenshot": 35.0,

@@ -18,6 +18,7 @@
   const nodes = [];
   const out = [];
   const texts = [];
+  let cut = false; // the walk stopped at maxNodes: the rest of the frame was not read
   const clean = (s, n) => (s || "").replace(/\s+/g, " ").trim().slice(0, n);
 
   function implicitRole(el, tag) {
@@ -110,7 +111,7 @@
   }
 
   function visit(el, hosts) {
-    if (out.length >= maxNodes) return;
+    if (out.length >= maxNodes) { cut = true; return; }
     const tag = el.localName;
     if (tag === "script" || tag === "style" || tag === "template" || tag === "noscript" || tag === "head") return;
     if (!el.checkVisibility({ checkVisibilityCSS: true })) {
@@ -146,7 +147,7 @@
   window.__periscopeNodes = nodes;
   const doc = document.documentElement;
   return JSON.stringify({
-    url: location.href, title: document.title, nodes: out, texts,
+    url: location.href, title: document.title, nodes: out, texts, cut,
     viewport: {
       scroll_x: Math.round(window.scrollX), scroll_y: Math.round(window.scrollY),
       viewport_width: window.innerWidth, viewport_height: window.innerHeight,

@@ -93,10 +93,11 @@ class Observation:
     lines: list[Line]
     ranks: list[int]  # per action: lower is listed first when a cap leaves some out
     category: str | None
+    cut: bool = False  # a frame's reading stopped at MAX_NODES_PER_FRAME: its rest is unread
 
     @property
     def description(self) -> str:
-        return render(self.lines, set(range(len(self.actions))), len(self.actions))
+        return render(self.lines, set(range(len(self.actions))), len(self.actions), cut=self.cut)
 
     def space(self, limit: int) -> tuple[list[dict[str, Any]], str]:
         """At most `limit` actions and the page's description listing exactly those.
@@ -110,7 +111,7 @@ class Observation:
             return self.actions, self.description
         kept = set(sorted(range(len(self.actions)), key=lambda i: (self.ranks[i], i))[:limit])
         return [a for i, a in enumerate(self.actions) if i in kept], render(
-            self.lines, kept, len(self.actions)
+            self.lines, kept, len(self.actions), cut=self.cut
         )
 
 
@@ -231,6 +232,7 @@ async def observe(
         lines=lines,
         ranks=ranks,
         category=signals.category(),
+        cut=any(isinstance(r, dict) and r.get("cut") for r in results),
     )
     return observation, snapshot
 
@@ -270,9 +272,10 @@ def _rank(
     return 1 if near else 3
 
 
-def render(lines: list[Line], kept: set[int], total: int) -> str:
-    """The description of the kept actions: their lines, the headings between them and the
-    block headers of blocks that keep something, plus a closing note when some were left out."""
+def render(lines: list[Line], kept: set[int], total: int, *, cut: bool = False) -> str:
+    """The description of the kept actions: their lines, the first MAX_TEXT_LINES headings and
+    the block headers of blocks that keep something, plus closing notes that count what was left
+    out, so a reader (a model) knows the page holds more than it was shown."""
     out: list[str] = []
     pending_block: str | None = None
     texts = 0
@@ -295,6 +298,13 @@ def render(lines: list[Line], kept: set[int], total: int) -> str:
         out.append(
             f"_[:]({left_out} more actions on this page are not listed, mostly navigation links and "
             "controls far from the screen: scroll, raise max_nb_actions, or observe with instructions)"
+        )
+    if texts > MAX_TEXT_LINES:
+        out.append(f"_[:]({texts - MAX_TEXT_LINES} more headings on this page are not shown)")
+    if cut:
+        out.append(
+            f"_[:](observe reads at most {MAX_NODES_PER_FRAME} controls in a frame and stopped there "
+            "on this page: what follows in document order was not read, nor counted above)"
         )
     return "\n".join(out)
 
