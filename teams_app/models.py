@@ -112,6 +112,7 @@ class AuditAction(models.TextChoices):
     AGENT_STOPPED = "agent.stopped", "Agent stopped"
     AGENT_APPROVED = "agent.approved", "Agent action approved"
     AGENT_REJECTED = "agent.rejected", "Agent action rejected"
+    AGENT_APPROVAL_CHANGED = "team.agent_approval_changed", "Agent approval setting changed"
 
 
 class AuditEvent(models.Model):

@@ -113,6 +113,25 @@ def membership_set_role(*, actor: Membership, membership: Membership, role: str)
 
 
 @transaction.atomic
+def team_set_agent_approval(*, actor: Membership, required: bool) -> Team:
+    """Whether the team's agents wait for a person before using a card or submitting a payment
+    form. Owners and admins decide; every change is audited."""
+    if not actor.can_manage_team:
+        raise Forbidden("Only team owners and admins can change whether agents ask for approval")
+    team = Team.objects.select_for_update().get(pk=actor.team_id)
+    if team.agent_approval_required != required:
+        team.agent_approval_required = required
+        team.save(update_fields=["agent_approval_required"])
+        audit_record(
+            team=team,
+            action=AuditAction.AGENT_APPROVAL_CHANGED,
+            actor_user=actor.user,
+            data={"required": required},
+        )
+    return team
+
+
+@transaction.atomic
 def membership_remove(*, actor: Membership, membership: Membership) -> None:
     if membership.role == Role.OWNER:
         membership_set_role(actor=actor, membership=membership, role=Role.MEMBER)  # same checks

@@ -10,5 +10,6 @@ urlpatterns = [
     path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("keys/create/", views.key_create, name="key_create"),
+    path("agent-approval/", views.team_agent_approval, name="agent_approval"),
     path("keys/<uuid:key_id>/revoke/", views.key_revoke, name="key_revoke"),
 ]

@@ -115,6 +115,15 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def team_agent_approval(request: HttpRequest) -> HttpResponse:
+    actor = current_membership(request)
+    required = request.POST.get("required") == "on"
+    _run(request, lambda: services.team_set_agent_approval(actor=actor, required=required))
+    return redirect("teams_app:detail")
+
+
+@login_required
+@require_POST
 def key_create(request: HttpRequest) -> HttpResponse:
     actor = current_membership(request)
     form = ApiKeyForm(request.POST)
