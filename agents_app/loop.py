@@ -214,7 +214,7 @@ class AgentLoop:
                 )
                 continue
             reason = approval.approval_reason(action, observation)
-            if reason and await db(_approval_required)(run_id=self.agent_id):
+            if reason and await db(selectors.agent_team_requires_approval)(agent_id=self.agent_id):
                 await self._wait_for_approval(action, reason, observation)
             if self.handle.control_holder:
                 # A person took the page while the model thought: this action was chosen for a page
@@ -393,7 +393,3 @@ class AgentLoop:
             if state != AgentState.NEEDS_APPROVAL:
                 break
         self.waited_ms += (time.perf_counter() - waited) * 1000
-
-
-def _approval_required(*, run_id) -> bool:
-    return AgentRun.objects.filter(pk=run_id, team__agent_approval_required=True).exists()

@@ -70,3 +70,8 @@ def agent_open_for_session(*, session_id) -> AgentRun | None:
 def agent_for_worker(*, agent_id) -> AgentRun:
     """The run as the loop in a worker reads it (the command that names it was authorized)."""
     return AgentRun.objects.select_related("team", "session").get(pk=agent_id)
+
+
+def agent_team_requires_approval(*, agent_id) -> bool:
+    """Whether the run's team wants a person to approve card use and payment forms."""
+    return AgentRun.objects.filter(pk=agent_id, team__agent_approval_required=True).exists()
