@@ -16,7 +16,7 @@ from core.errors import InvalidInput, PeriscopeError, UpstreamFailed
 from teams_app.models import ApiKey, Team
 
 from .extraction import check_structured_request, with_structured
-from .html_scrape import scrape_html
+from .markdown_stage import scrape_html
 from .models import SessionStatus
 from .services import session_mark_ended, session_reserve
 from .start_options import StartOptions
