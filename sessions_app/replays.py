@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
@@ -111,6 +111,30 @@ async def replay_ready(*, session: BrowserSession) -> ReplayFiles:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayLinks:
+    webp_url: str | None
+    mp4_url: str | None
+    expires_at: datetime
+
+
+def replay_links(*, session: BrowserSession, files: ReplayFiles, base: str = "") -> ReplayLinks:
+    """Signed links to the replay's files (None for a file that was not built), valid for
+    URL_LIFETIME without an API key: under `base` (the API hands out absolute URLs), or bare
+    paths (the console's own pages)."""
+
+    def link(kind: str, path: str | None) -> str | None:
+        return (
+            f"{base}{reverse('replay_file', args=[replay_token(session, kind)])}" if path else None
+        )
+
+    return ReplayLinks(
+        webp_url=link("webp", files.webp),
+        mp4_url=link("mp4", files.mp4),
+        expires_at=timezone.now() + URL_LIFETIME,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ConsoleReplay:
     """What the session page shows where the live view was: the replay, or why there is none yet."""
 
@@ -127,15 +151,9 @@ def replay_for_console(*, session: BrowserSession) -> ConsoleReplay:
         return ConsoleReplay("live")
     files = replay_files(session=session)
     if files is not None:
-
-        def url(kind: str, path: str | None) -> str | None:
-            return reverse("replay_file", args=[replay_token(session, kind)]) if path else None
-
+        links = replay_links(session=session, files=files)
         return ConsoleReplay(
-            "ready",
-            webp_url=url("webp", files.webp),
-            mp4_url=url("mp4", files.mp4),
-            frames=files.frames,
+            "ready", webp_url=links.webp_url, mp4_url=links.mp4_url, frames=files.frames
         )
     if session.replay_status == ReplayStatus.FAILED:
         return ConsoleReplay("failed")

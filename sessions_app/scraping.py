@@ -28,8 +28,24 @@ SEARCH_TIMEOUT_SECONDS = 20
 
 
 async def scrape_oneshot(
-    *, team: Team, api_key: ApiKey | None, url: str, options: dict[str, Any]
+    *,
+    team: Team,
+    api_key: ApiKey | None,
+    url: str,
+    options: dict[str, Any],
+    solve_captchas: bool = False,
+    proxies: bool | list[dict[str, Any]] | None = False,
 ) -> dict[str, Any]:
+    """The page at `url`, scraped in a session of its own. Captcha solving and proxies, which a
+    Notte client may ask for, are refused (naming the field) before a slot is taken."""
+    if solve_captchas:
+        raise InvalidInput(
+            "solve_captchas", "captcha solving is not supported by this server; send false"
+        )
+    if proxies not in (False, None, []):
+        raise InvalidInput(
+            "proxies", "one-shot scrapes run without proxies on this server; send false"
+        )
     refusal = navigation_refusal(url)
     if refusal:
         raise InvalidInput("url", refusal)

@@ -498,6 +498,24 @@ async def _send(route: worker_routes.Route, session_id: str, command: dict[str, 
     )
 
 
+# -- tabs ----------------------------------------------------------------------------------------
+
+
+async def session_tabs(*, session: BrowserSession) -> list[dict[str, Any]]:
+    """The tabs a live session has open, from its worker; none for a session that ended."""
+    if not session.is_live:
+        return []
+    return await session_command(session=session, command={"type": "session.tabs"})
+
+
+async def session_tab(*, session: BrowserSession, tab_idx: int) -> dict[str, Any]:
+    """One open tab, by its index in the session's list of tabs."""
+    tabs = await session_command(session=session, command={"type": "session.tabs"})
+    if not 0 <= tab_idx < len(tabs):
+        raise NotFound(f"Session {session.id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
+    return tabs[tab_idx]
+
+
 # -- cookies -------------------------------------------------------------------------------------
 
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

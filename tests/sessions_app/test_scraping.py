@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from sessions_app.models import BrowserSession
 from tests.support.fake_llm import FakeLLM, FakeSearch
 
 from .helpers import start
@@ -168,6 +169,23 @@ def test_search_needs_a_search_endpoint_then_answers_its_results(api, settings):
         "results": [{"title": "Lighthouse", "url": "https://example.org/l", "content": "A tower"}]
     }
     assert search.queries == ["lighthouses"]
+
+
+@pytest.mark.parametrize(
+    ("field", "body"),
+    [
+        ("solve_captchas", {"solve_captchas": True}),
+        ("proxies", {"proxies": True}),
+        ("proxies", {"proxies": [{"type": "external", "server": "http://127.0.0.1:3128"}]}),
+    ],
+)
+def test_one_shot_scrape_refuses_captcha_solving_and_proxies_before_taking_a_slot(
+    api, site, field, body
+):
+    response = api.post("/scrape", json={"url": f"{site.url}/article.html", **body})
+    assert response.status_code == 422, response.text
+    assert response.json()["message"].startswith(f"{field}: ")
+    assert not BrowserSession.objects.exists()
 
 
 @pytest.mark.parametrize("after", [0, 1])
