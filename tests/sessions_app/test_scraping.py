@@ -172,6 +172,29 @@ def test_search_needs_a_search_endpoint_then_answers_its_results(api, settings):
 
 
 @pytest.mark.parametrize(
+    ("status", "answer", "why"),
+    [
+        (500, {"error": "engine down"}, "answered HTTP 500"),
+        (403, b"Forbidden", "answered HTTP 403: enable its JSON format"),
+        (200, b"<html>not json</html>", "answered something that is not JSON"),
+        (200, {"answers": []}, "answered without a results list"),
+    ],
+)
+def test_a_search_endpoint_that_fails_answers_502_saying_which_and_why(
+    api, settings, status, answer, why
+):
+    with FakeSearch(status=status, answer=answer) as search:
+        settings.SEARCH_URL = search.url
+        response = api.post("/search", json={"q": "lighthouses"})
+    assert search.queries == ["lighthouses"]
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["status"] == 502 and body["detail"] == body["message"]
+    assert body["message"].startswith(f"the search endpoint {search.url} "), body
+    assert why in body["message"]
+
+
+@pytest.mark.parametrize(
     ("field", "body"),
     [
         ("solve_captchas", {"solve_captchas": True}),
