@@ -30,7 +30,7 @@ from PIL import Image
 from core.errors import NotFound
 
 from .models import BrowserSession, ReplayStatus, Step
-from .selectors import session_retention_cutoff, steps_with_screenshots
+from .selectors import session_by_id, session_retention_cutoff, steps_with_screenshots
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,9 @@ def _claim(session: BrowserSession) -> bool:
 
 def _build_in_thread(session_id) -> None:
     try:
-        session = BrowserSession.objects.get(pk=session_id)
+        session = session_by_id(session_id=session_id)
+        if session is None:
+            return  # deleted meanwhile
         frames = replay_build(session=session)
         BrowserSession.objects.filter(pk=session_id).update(
             replay_status=ReplayStatus.READY, replay_frames=frames
@@ -305,7 +307,7 @@ def replay_file_for_token(token: str) -> tuple[str, str] | None:
         data = signing.loads(token, salt=SALT, max_age=URL_LIFETIME)
     except signing.BadSignature:
         return None
-    session = BrowserSession.objects.filter(pk=data.get("s")).first()
+    session = session_by_id(session_id=data.get("s"))
     if session is None or data.get("k") not in ("webp", "mp4"):
         return None
     path = replay_paths(session)[data["k"]]
