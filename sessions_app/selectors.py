@@ -157,6 +157,7 @@ def session_by_id(*, session_id) -> BrowserSession | None:
 
 
 def session_of_team(*, team_id, pk: uuid.UUID) -> BrowserSession | None:
+    """The session with its team, or None: another team's session looks like a missing one."""
     return BrowserSession.objects.filter(pk=pk, team_id=team_id).select_related("team").first()
 
 
