@@ -35,6 +35,12 @@ def persona_get_for_team(*, team: Team, persona_id) -> Persona:
 apersona_get_for_team = sync_to_async(persona_get_for_team)
 
 
+def persona_by_id(*, persona_id) -> Persona:
+    """Not scoped to a team: for an id checked against its team already (a session started with
+    this persona keeps its id). Raises Persona.DoesNotExist when it was deleted."""
+    return Persona.objects.get(pk=persona_id)
+
+
 def persona_for_vault(*, team: Team, vault_id) -> Persona | None:
     """The active persona that owns this vault, if one does (a session started with a persona's
     vault reads that persona's mail)."""

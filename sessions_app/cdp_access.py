@@ -22,11 +22,12 @@ from django.core import signing
 from django.db import transaction
 
 from core.http import PublicUrls
-from teams_app.models import ApiKey, AuditAction, Membership, Scope
-from teams_app.selectors import api_key_authenticate
+from teams_app.models import ApiKey, AuditAction, Scope
+from teams_app.selectors import api_key_authenticate, api_key_of_team, membership_in_team
 from teams_app.services import api_key_touch, audit_record
 
 from .models import BrowserSession, SessionEvent, SessionStatus
+from .selectors import session_attach_state, session_of_team, session_stored_status
 
 SALT = "periscope.cdp"
 
@@ -123,9 +124,7 @@ def cdp_grant(*, session_id: str, token: str, header_key: str) -> CdpGrant | Non
         if not _key_usable(key):
             return None
         api_key_touch(api_key=key)
-        session = (
-            BrowserSession.objects.filter(pk=pk, team_id=key.team_id).select_related("team").first()
-        )
+        session = session_of_team(team_id=key.team_id, pk=pk)
         grant = (
             CdpGrant(session=session, api_key=key, user=None, via="api key") if session else None
         )
@@ -135,23 +134,17 @@ def cdp_grant(*, session_id: str, token: str, header_key: str) -> CdpGrant | Non
 
 
 def _grant_for_token(pk: uuid.UUID, payload: dict[str, Any]) -> CdpGrant | None:
-    session = (
-        BrowserSession.objects.filter(pk=pk, team_id=payload["t"]).select_related("team").first()
-    )
+    session = session_of_team(team_id=payload["t"], pk=pk)
     if session is None:
         return None
     if "k" in payload:
-        key = ApiKey.objects.filter(pk=payload["k"], team_id=session.team_id).first()
+        key = api_key_of_team(team_id=session.team_id, key_id=payload["k"])
         return (
             CdpGrant(session=session, api_key=key, user=None, via="signed link")
             if _key_usable(key)
             else None
         )
-    membership = (
-        Membership.objects.filter(team_id=session.team_id, user_id=payload.get("u"))
-        .select_related("user")
-        .first()
-    )
+    membership = membership_in_team(team_id=session.team_id, user_id=payload.get("u"))
     if membership is None or not membership.can_operate:
         return None
     return CdpGrant(session=session, api_key=None, user=membership.user, via="signed link")
@@ -159,11 +152,7 @@ def _grant_for_token(pk: uuid.UUID, payload: dict[str, Any]) -> CdpGrant | None:
 
 def cdp_refusal(grant: CdpGrant) -> str | None:
     """Why an attached client must go now (None: it may stay): read again from the database."""
-    session = (
-        BrowserSession.objects.filter(pk=grant.session.pk)
-        .values("status", "worker_channel", "vault_filled_at")
-        .first()
-    )
+    session = session_attach_state(session_id=grant.session.pk)
     if (
         session is None
         or session["status"] != SessionStatus.ACTIVE
@@ -171,15 +160,13 @@ def cdp_refusal(grant: CdpGrant) -> str | None:
     ):
         return "the session ended"
     if grant.api_key is not None:
-        key = ApiKey.objects.filter(pk=grant.api_key.pk, team_id=grant.session.team_id).first()
+        key = api_key_of_team(team_id=grant.session.team_id, key_id=grant.api_key.pk)
         if not _key_usable(key):
             return "the API key was revoked or lost the sessions scope"
         if session["vault_filled_at"] is not None and not key.has_scope(Scope.VAULTS_REVEAL):
             return "vault secrets were filled in this session; only keys with the vaults.reveal scope may attach"
     else:
-        membership = Membership.objects.filter(
-            team_id=grant.session.team_id, user=grant.user
-        ).first()
+        membership = membership_in_team(team_id=grant.session.team_id, user_id=grant.user.pk)
         if membership is None or not membership.can_operate:
             return "you are no longer an operator of this team"
         if session["vault_filled_at"] is not None:
@@ -192,7 +179,7 @@ def cdp_refusal(grant: CdpGrant) -> str | None:
 
 def _record(grant: CdpGrant, action: str, reason: str, data: dict[str, Any]) -> None:
     session = grant.session
-    status = BrowserSession.objects.filter(pk=session.pk).values_list("status", flat=True).first()
+    status = session_stored_status(session_id=session.pk)
     if status is None:
         return  # deleted meanwhile
     SessionEvent.objects.create(session_id=session.pk, status=status, reason=reason[:300])

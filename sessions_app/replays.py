@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
@@ -30,7 +30,7 @@ from PIL import Image
 from core.errors import NotFound
 
 from .models import BrowserSession, ReplayStatus, Step
-from .selectors import session_retention_cutoff, steps_with_screenshots
+from .selectors import session_by_id, session_retention_cutoff, steps_with_screenshots
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,30 @@ async def replay_ready(*, session: BrowserSession) -> ReplayFiles:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayLinks:
+    webp_url: str | None
+    mp4_url: str | None
+    expires_at: datetime
+
+
+def replay_links(*, session: BrowserSession, files: ReplayFiles, base: str = "") -> ReplayLinks:
+    """Signed links to the replay's files (None for a file that was not built), valid for
+    URL_LIFETIME without an API key: under `base` (the API hands out absolute URLs), or bare
+    paths (the console's own pages)."""
+
+    def link(kind: str, path: str | None) -> str | None:
+        return (
+            f"{base}{reverse('replay_file', args=[replay_token(session, kind)])}" if path else None
+        )
+
+    return ReplayLinks(
+        webp_url=link("webp", files.webp),
+        mp4_url=link("mp4", files.mp4),
+        expires_at=timezone.now() + URL_LIFETIME,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ConsoleReplay:
     """What the session page shows where the live view was: the replay, or why there is none yet."""
 
@@ -127,15 +151,9 @@ def replay_for_console(*, session: BrowserSession) -> ConsoleReplay:
         return ConsoleReplay("live")
     files = replay_files(session=session)
     if files is not None:
-
-        def url(kind: str, path: str | None) -> str | None:
-            return reverse("replay_file", args=[replay_token(session, kind)]) if path else None
-
+        links = replay_links(session=session, files=files)
         return ConsoleReplay(
-            "ready",
-            webp_url=url("webp", files.webp),
-            mp4_url=url("mp4", files.mp4),
-            frames=files.frames,
+            "ready", webp_url=links.webp_url, mp4_url=links.mp4_url, frames=files.frames
         )
     if session.replay_status == ReplayStatus.FAILED:
         return ConsoleReplay("failed")
@@ -178,7 +196,9 @@ def _claim(session: BrowserSession) -> bool:
 
 def _build_in_thread(session_id) -> None:
     try:
-        session = BrowserSession.objects.get(pk=session_id)
+        session = session_by_id(session_id=session_id)
+        if session is None:
+            return  # deleted meanwhile
         frames = replay_build(session=session)
         BrowserSession.objects.filter(pk=session_id).update(
             replay_status=ReplayStatus.READY, replay_frames=frames
@@ -287,7 +307,7 @@ def replay_file_for_token(token: str) -> tuple[str, str] | None:
         data = signing.loads(token, salt=SALT, max_age=URL_LIFETIME)
     except signing.BadSignature:
         return None
-    session = BrowserSession.objects.filter(pk=data.get("s")).first()
+    session = session_by_id(session_id=data.get("s"))
     if session is None or data.get("k") not in ("webp", "mp4"):
         return None
     path = replay_paths(session)[data["k"]]

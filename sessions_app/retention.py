@@ -20,7 +20,13 @@ from django.utils import timezone
 
 from .models import BrowserSession, ReplayStatus, Step
 from .replays import STALE_BUILD, replay_paths
-from .selectors import ENDED_STATUSES, session_retention_cutoff, sessions_due_for_purge
+from .selectors import (
+    ENDED_STATUSES,
+    session_retention_cutoff,
+    sessions_due_for_purge,
+    step_count,
+    step_screenshot_names,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +60,7 @@ class PurgeTotals:
 def session_data(*, session: BrowserSession) -> SessionData:
     """The step rows and media files of a session (the files of its rows, anything else in its
     folders, its replay), with their size."""
-    names = {
-        name
-        for name in Step.objects.filter(session=session).values_list("screenshot", flat=True)
-        if name
-    }
+    names = step_screenshot_names(session=session)
     names.update(replay_paths(session).values())
     for folder in SESSION_DIRS:
         names.update(_files_under(f"{folder}/{session.id}"))
@@ -69,7 +71,7 @@ def session_data(*, session: BrowserSession) -> SessionData:
             size += default_storage.size(name)
     return SessionData(
         session=session,
-        steps=Step.objects.filter(session=session).count(),
+        steps=step_count(session_id=str(session.id)),
         files=present,
         bytes=size,
     )

@@ -672,6 +672,10 @@ class GlobalScrapeRequest(ScrapeRequest):
     proxies: bool | list[dict[str, Any]] = False
     browser_type: str = Field("chromium", max_length=40)
 
+    def scrape_options(self) -> dict[str, Any]:
+        """What the page scrape takes too; the rest describes the one-shot session."""
+        return self.model_dump(include=set(ScrapeRequest.model_fields))
+
 
 class HtmlFrame(Schema):
     html: str

@@ -16,7 +16,7 @@ from core.errors import InvalidInput, PeriscopeError, UpstreamFailed
 from teams_app.models import ApiKey, Team
 
 from .extraction import check_structured_request, with_structured
-from .html_scrape import scrape_html
+from .markdown_stage import scrape_html
 from .models import SessionStatus
 from .services import session_mark_ended, session_reserve
 from .start_options import StartOptions
@@ -28,8 +28,24 @@ SEARCH_TIMEOUT_SECONDS = 20
 
 
 async def scrape_oneshot(
-    *, team: Team, api_key: ApiKey | None, url: str, options: dict[str, Any]
+    *,
+    team: Team,
+    api_key: ApiKey | None,
+    url: str,
+    options: dict[str, Any],
+    solve_captchas: bool = False,
+    proxies: bool | list[dict[str, Any]] | None = False,
 ) -> dict[str, Any]:
+    """The page at `url`, scraped in a session of its own. Captcha solving and proxies, which a
+    Notte client may ask for, are refused (naming the field) before a slot is taken."""
+    if solve_captchas:
+        raise InvalidInput(
+            "solve_captchas", "captcha solving is not supported by this server; send false"
+        )
+    if proxies not in (False, None, []):
+        raise InvalidInput(
+            "proxies", "one-shot scrapes run without proxies on this server; send false"
+        )
     refusal = navigation_refusal(url)
     if refusal:
         raise InvalidInput("url", refusal)
@@ -89,20 +105,25 @@ async def search_web(*, query: str) -> list[dict[str, str]]:
             "web search needs a search endpoint: set SEARCH_URL to a SearXNG instance "
             "(with its JSON format enabled) on the server",
         )
+    endpoint = f"the search endpoint {settings.SEARCH_URL}"
     try:
         async with httpx.AsyncClient(timeout=SEARCH_TIMEOUT_SECONDS) as http:
             response = await http.get(
                 f"{settings.SEARCH_URL}/search", params={"q": query, "format": "json"}
             )
-            response.raise_for_status()
-            payload = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise UpstreamFailed(f"the search endpoint {settings.SEARCH_URL} failed: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise UpstreamFailed(f"{endpoint} did not answer: {exc or type(exc).__name__}") from None
+    if not response.is_success:
+        # SearXNG answers 403 when its JSON output is not enabled.
+        hint = ": enable its JSON format (search.formats)" if response.status_code == 403 else ""
+        raise UpstreamFailed(f"{endpoint} answered HTTP {response.status_code}{hint}")
+    try:
+        payload = response.json()
+    except ValueError:
+        raise UpstreamFailed(f"{endpoint} answered something that is not JSON") from None
     results = payload.get("results") if isinstance(payload, dict) else None
     if not isinstance(results, list):
-        raise UpstreamFailed(
-            f"the search endpoint {settings.SEARCH_URL} answered without a results list"
-        )
+        raise UpstreamFailed(f"{endpoint} answered without a results list")
     return [
         {
             "title": str(r.get("title", "")),

@@ -1,5 +1,6 @@
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -150,12 +151,59 @@ def step_for_team(*, team: Team, session_id, index: int) -> Step | None:
     return Step.objects.filter(session__team=team, session_id=session_id, index=index).first()
 
 
+def session_by_id(*, session_id) -> BrowserSession | None:
+    """Not scoped to a team: for an id that came signed by this server (a replay link's token)."""
+    return BrowserSession.objects.filter(pk=session_id).first()
+
+
+def session_of_team(*, team_id, pk: uuid.UUID) -> BrowserSession | None:
+    """The session with its team, or None: another team's session looks like a missing one."""
+    return BrowserSession.objects.filter(pk=pk, team_id=team_id).select_related("team").first()
+
+
+def session_attach_state(*, session_id) -> dict[str, Any] | None:
+    """Read fresh from the database: whether a CDP client may stay attached to the session."""
+    return (
+        BrowserSession.objects.filter(pk=session_id)
+        .values("status", "worker_channel", "vault_filled_at")
+        .first()
+    )
+
+
+def session_stored_status(*, session_id) -> str | None:
+    """The session's status as stored now; None once it was deleted."""
+    return BrowserSession.objects.filter(pk=session_id).values_list("status", flat=True).first()
+
+
+def step_screenshot_names(*, session: BrowserSession) -> set[str]:
+    """The storage names of the session's step screenshots."""
+    return {
+        name
+        for name in Step.objects.filter(session=session).values_list("screenshot", flat=True)
+        if name
+    }
+
+
 def session_for_grant(grant) -> BrowserSession | None:
     try:
         pk = uuid.UUID(grant.session_id)
     except ValueError:
         return None
     return BrowserSession.objects.filter(pk=pk, team_id=grant.team_id).first()
+
+
+def session_deadlines(*, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What a worker's reaper needs of each session it holds, by id: its status and the fields
+    its idle and max-duration deadlines come from. A deleted session is missing."""
+    rows = BrowserSession.objects.filter(pk__in=session_ids).values(
+        "pk",
+        "status",
+        "created_at",
+        "last_accessed_at",
+        "idle_timeout_minutes",
+        "max_duration_minutes",
+    )
+    return {str(row["pk"]): row for row in rows}
 
 
 def worker_count_alive() -> int:

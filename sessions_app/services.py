@@ -29,7 +29,7 @@ from vaults_app.actors import (
 )
 from vaults_app.fill import vault_check_usable
 
-from . import events, routes, selectors, signals
+from . import events, selectors, signals, worker_routes
 from .control import control_end
 from .models import LIVE_STATUSES, BrowserSession, BrowserWorker, SessionEvent, SessionStatus, Step
 from .schemas import Cookie
@@ -435,7 +435,7 @@ async def session_stop(
     *, session: BrowserSession, user: AbstractBaseUser | None = None, api_key: ApiKey | None = None
 ) -> BrowserSession:
     """Idempotent. A session that ended another way (timeout, error) answers 409 'already closed'."""
-    routes.forget(str(session.id))
+    worker_routes.forget(str(session.id))
     if session.is_live:
         ended = await sync_to_async(session_mark_ended)(
             session_id=str(session.id),
@@ -471,13 +471,13 @@ async def session_command(*, session: BrowserSession, command: dict[str, Any]) -
     """Send a command to the worker that owns a live session (the row is already loaded)."""
     if not session.is_live or not session.worker_channel:
         raise Conflict(f"Session {session.id} is {session.status}; start a new session")
-    return await _send(routes.remember(session), str(session.id), command)
+    return await _send(worker_routes.remember(session), str(session.id), command)
 
 
 async def session_command_by_id(*, team: Team, session_id: str, command: dict[str, Any]) -> Any:
     """The same, for a session known only by its id: the hot path of every page command. The
     route comes from this process's memory when it can; the worker checks the team either way."""
-    route = routes.get(session_id, str(team.pk))
+    route = worker_routes.get(session_id, str(team.pk))
     if route is None:
         session = await selectors.asession_get_for_team(team=team, session_id=session_id)
         return await session_command(session=session, command=command)
@@ -485,17 +485,35 @@ async def session_command_by_id(*, team: Team, session_id: str, command: dict[st
         return await _send(route, session_id, command)
     except client.SessionNotOnWorker:
         # The session ended since the route was remembered: the row says how.
-        routes.forget(session_id)
+        worker_routes.forget(session_id)
         session = await selectors.asession_get_for_team(team=team, session_id=session_id)
         return await session_command(session=session, command=command)
 
 
-async def _send(route: routes.Route, session_id: str, command: dict[str, Any]) -> Any:
+async def _send(route: worker_routes.Route, session_id: str, command: dict[str, Any]) -> Any:
     return await client.call(
         route.worker_channel,
         {**command, "session_id": session_id, "team_id": route.team_id},
         wait_seconds=settings.PERISCOPE_COMMAND_TIMEOUT,
     )
+
+
+# -- tabs ----------------------------------------------------------------------------------------
+
+
+async def session_tabs(*, session: BrowserSession) -> list[dict[str, Any]]:
+    """The tabs a live session has open, from its worker; none for a session that ended."""
+    if not session.is_live:
+        return []
+    return await session_command(session=session, command={"type": "session.tabs"})
+
+
+async def session_tab(*, session: BrowserSession, tab_idx: int) -> dict[str, Any]:
+    """One open tab, by its index in the session's list of tabs."""
+    tabs = await session_command(session=session, command={"type": "session.tabs"})
+    if not 0 <= tab_idx < len(tabs):
+        raise NotFound(f"Session {session.id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
+    return tabs[tab_idx]
 
 
 # -- cookies -------------------------------------------------------------------------------------

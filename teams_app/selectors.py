@@ -35,6 +35,19 @@ def membership_get(*, user: AbstractBaseUser, team_id: str | None) -> Membership
     return memberships.first()
 
 
+def membership_in_team(*, team_id, user_id) -> Membership | None:
+    """The user's membership of this team (with the user), or None."""
+    return (
+        Membership.objects.filter(team_id=team_id, user_id=user_id).select_related("user").first()
+    )
+
+
+def api_key_of_team(*, team_id, key_id) -> ApiKey | None:
+    """The key as stored, revoked or expired ones included (the caller judges), or None when
+    it does not exist or belongs to another team."""
+    return ApiKey.objects.filter(pk=key_id, team_id=team_id).first()
+
+
 def membership_list_for_team(*, team: Team) -> QuerySet[Membership]:
     return Membership.objects.filter(team=team).select_related("user").order_by("user__username")
 

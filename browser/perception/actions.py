@@ -211,7 +211,7 @@ async def _by_selector(page: Page, selector: Any, timeout_ms: int) -> ElementHan
     return handle
 
 
-def _label(ref: NodeRef | None, action: dict[str, Any]) -> str:
+def _label(action: dict[str, Any]) -> str:
     return action.get("id") or str(action.get("selector"))
 
 
@@ -228,13 +228,11 @@ async def _click(session, action, timeout_ms, ctx):
     text = ref.name if ref else (await handle.text_content() or "").strip()[:80]
     await handle.click(timeout=timeout_ms)
     await session.settled()
-    return ActionOutcome(
-        True, f"Clicked on the element with text label: {text or _label(ref, action)}"
-    )
+    return ActionOutcome(True, f"Clicked on the element with text label: {text or _label(action)}")
 
 
 async def _fill(session, action, timeout_ms, ctx):
-    handle, ref = await _element(session, action, timeout_ms)
+    handle, _ = await _element(session, action, timeout_ms)
     value = str(action["value"])
     if ctx.fill_value is not None:
         value = await ctx.fill_value(session, handle, value, None)
@@ -248,14 +246,14 @@ async def _fill(session, action, timeout_ms, ctx):
     if action.get("press_enter"):
         await session.page.keyboard.press("Enter")
         await session.settled()
-    return ActionOutcome(True, f"Filled the input field '{_label(ref, action)}'")
+    return ActionOutcome(True, f"Filled the input field '{_label(action)}'")
 
 
 async def _check(session, action, timeout_ms, ctx):
-    handle, ref = await _element(session, action, timeout_ms)
+    handle, _ = await _element(session, action, timeout_ms)
     await handle.set_checked(bool(action["value"]), timeout=timeout_ms)
     state = "Checked" if action["value"] else "Unchecked"
-    return ActionOutcome(True, f"{state} the element '{_label(ref, action)}'")
+    return ActionOutcome(True, f"{state} the element '{_label(action)}'")
 
 
 async def _select(session, action, timeout_ms, ctx):
@@ -277,12 +275,12 @@ async def _select(session, action, timeout_ms, ctx):
         else:
             chosen = await _select_by_text(handle, value, timeout_ms)
     if not chosen:
-        raise ActionFailed(f"no option {value!r} in '{_label(ref, action)}'")
+        raise ActionFailed(f"no option {value!r} in '{_label(action)}'")
     target = _TARGET.get().get("target")
     if target is not None and "option" not in target:
         target["option"] = await handle.evaluate(SELECTED_LABEL)
     await session.settled()
-    return ActionOutcome(True, f"Selected the option '{value}' in '{_label(ref, action)}'")
+    return ActionOutcome(True, f"Selected the option '{value}' in '{_label(action)}'")
 
 
 async def _select_by_text(handle: ElementHandle, value: str, timeout_ms: int) -> list[str]:
@@ -297,10 +295,10 @@ async def _select_by_text(handle: ElementHandle, value: str, timeout_ms: int) ->
 
 
 async def _upload(session, action, timeout_ms, ctx):
-    handle, ref = await _element(session, action, timeout_ms)
+    handle, _ = await _element(session, action, timeout_ms)
     path = _session_file(session, action["file_path"])
     await handle.set_input_files(str(path), timeout=timeout_ms)
-    return ActionOutcome(True, f"Uploaded {path.name} to '{_label(ref, action)}'")
+    return ActionOutcome(True, f"Uploaded {path.name} to '{_label(action)}'")
 
 
 def _session_file(session: SessionContext, requested: str) -> Path:

@@ -52,12 +52,19 @@ async def scrape(request: HttpRequest, session_id: str, body: ScrapeRequest | No
     )
 
 
+IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+# The answer is the image itself, not JSON: no response schema, the OpenAPI says so by hand.
 @router.post(
     "/{session_id}/page/screenshot",
     operation_id="pageScreenshot",
     openapi_extra={
         "responses": {
-            200: {"description": "The image", "content": {"image/png": {}, "image/jpeg": {}}}
+            200: {
+                "description": "The image, PNG or JPEG as the body's type asks",
+                "content": {"image/png": IMAGE, "image/jpeg": IMAGE},
+            }
         }
     },
 )

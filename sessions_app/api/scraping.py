@@ -3,7 +3,6 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from core.errors import InvalidInput
 from sessions_app import scraping
 from sessions_app.schemas import (
     DataSpace,
@@ -16,24 +15,17 @@ from teams_app.auth import ApiKeyAuth
 from teams_app.models import Scope
 
 router = Router(tags=["Scraping"], auth=ApiKeyAuth(scope=Scope.SESSIONS))
-SESSION_ONLY = {"url", "headless", "solve_captchas", "proxies", "browser_type"}
 
 
 @router.post("/scrape", response=DataSpace, operation_id="scrapeWebpage")
 async def scrape(request: HttpRequest, body: GlobalScrapeRequest):
-    if body.solve_captchas:
-        raise InvalidInput(
-            "solve_captchas", "captcha solving is not supported by this server; send false"
-        )
-    if body.proxies not in (False, None, []):
-        raise InvalidInput(
-            "proxies", "one-shot scrapes run without proxies on this server; send false"
-        )
     return await scraping.scrape_oneshot(
         team=request.auth.team,
         api_key=request.auth,
         url=body.url,
-        options=body.model_dump(exclude=SESSION_ONLY),
+        solve_captchas=body.solve_captchas,
+        proxies=body.proxies,
+        options=body.scrape_options(),
     )
 
 

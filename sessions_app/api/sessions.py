@@ -2,11 +2,8 @@
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils import timezone
 from ninja import Query, Router
 
-from core.errors import NotFound
 from core.http import PublicUrls
 from sessions_app import replays, selectors, services
 from sessions_app.cdp_access import cdp_url
@@ -84,19 +81,13 @@ async def session_stop(request: HttpRequest, session_id: str):
 async def session_replay(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
     files = await replays.replay_ready(session=session)
-    base = PublicUrls.for_request(request).http
-
-    def link(kind: str, path: str | None) -> str | None:
-        return (
-            f"{base}{reverse('replay_file', args=[replays.replay_token(session, kind)])}"
-            if path
-            else None
-        )
-
+    links = replays.replay_links(
+        session=session, files=files, base=PublicUrls.for_request(request).http
+    )
     return ReplayResponse(
-        mp4_url=link("mp4", files.mp4),
-        webp_url=link("webp", files.webp),
-        expires_at=timezone.now() + replays.URL_LIFETIME,
+        mp4_url=links.mp4_url,
+        webp_url=links.webp_url,
+        expires_at=links.expires_at,
         video_duration_ms=files.duration_ms,
         frames=files.frames,
     )
@@ -113,11 +104,7 @@ async def session_offset(request: HttpRequest, session_id: str):
 @router.get("/{session_id}/debug", response=SessionDebugResponse, operation_id="sessionDebugInfo")
 async def session_debug(request: HttpRequest, session_id: str):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    tabs = (
-        await services.session_command(session=session, command={"type": "session.tabs"})
-        if session.is_live
-        else []
-    )
+    tabs = await services.session_tabs(session=session)
     return SessionDebugResponse.from_session(
         session, PublicUrls.for_request(request), tabs, api_key=request.auth
     )
@@ -128,12 +115,10 @@ async def session_debug(request: HttpRequest, session_id: str):
 )
 async def session_debug_tab(request: HttpRequest, session_id: str, tab_idx: int = 0):
     session = await selectors.asession_get_for_team(team=request.auth.team, session_id=session_id)
-    tabs = await services.session_command(session=session, command={"type": "session.tabs"})
-    if not 0 <= tab_idx < len(tabs):
-        raise NotFound(f"Session {session_id} has no tab {tab_idx}; it has {len(tabs)} tab(s)")
+    tab = await services.session_tab(session=session, tab_idx=tab_idx)
     urls = PublicUrls.for_request(request)
     return TabDebugResponse.from_tab(
-        session, urls, tabs[tab_idx], cdp=cdp_url(session, urls, api_key=request.auth)
+        session, urls, tab, cdp=cdp_url(session, urls, api_key=request.auth)
     )
 
 

@@ -13,7 +13,7 @@ from browser.scrape import PageNavigated, ScrapeError, ScrapeResult, scrape_page
 from browser.scrape.page import follow_meta_refresh
 from browser.screencast import current_frame
 from browser.session import SessionContext
-from sessions_app.html_scrape import scrape_options
+from sessions_app.markdown_stage import scrape_options
 from sessions_app.schemas import Observation
 
 MASK = "********"

@@ -13,7 +13,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from personas_app.models import Persona
+from personas_app.selectors import persona_by_id
 from personas_app.services import email_read_for_persona, sms_read_for_persona
 
 EXCERPT_CHARS = 300
@@ -62,7 +62,7 @@ def _markdown(kind: str, items: list[dict[str, Any]]) -> str:
 
 
 def _read(persona_id: str, action: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    persona = Persona.objects.get(pk=persona_id)
+    persona = persona_by_id(persona_id=persona_id)
     seconds = action.get("timedelta")
     max_age = timedelta(seconds=float(seconds)) if seconds else None
     options = {

@@ -1,7 +1,9 @@
 """Programs that run inside a browser worker, next to a session's page (the agent loop is one).
 
 An app registers the command that starts its program (`register("agent.start", handler)`, from
-its AppConfig.ready), so the worker never imports it. The handler gets a SessionHandle: what a
+its AppConfig.ready), so the worker never imports it. The command names are listed in the
+worker protocol (protocol.PROGRAM_COMMANDS), so that its CommandType names every command a
+worker handles: registering any other name is refused. The handler gets a SessionHandle: what a
 program may do with its session. Every page action goes through the same code path as the API's
 (the session's lock, the control lease, step recording, live events), and the program's tasks
 end when the session does.
@@ -9,6 +11,8 @@ end when the session does.
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from .protocol import PROGRAM_COMMANDS
 
 if TYPE_CHECKING:
     from .runner import Worker
@@ -18,6 +22,11 @@ _handlers: dict[str, ProgramHandler] = {}
 
 
 def register(command_type: str, handler: ProgramHandler) -> None:
+    if command_type not in PROGRAM_COMMANDS:
+        raise ValueError(
+            f"{command_type!r} is not a program command of the worker protocol; add it to "
+            "CommandType and PROGRAM_COMMANDS in sessions_app/worker/protocol.py"
+        )
     _handlers[command_type] = handler
 
 

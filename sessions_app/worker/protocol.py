@@ -37,7 +37,13 @@ CommandType = Literal[
     "session.cdp.in",
     "session.cdp.ping",
     "session.cdp.close",
+    # programs that run next to a session's page (worker/programs.py): the app that owns one
+    # registers its handler, so the worker never imports it
+    "agent.start",
+    "agent.stop",
 ]
+
+PROGRAM_COMMANDS = frozenset({"agent.start", "agent.stop"})
 
 # Handled as they arrive, without a task or a reply: a client's frames keep their order.
 CDP_RELAY = frozenset({"session.cdp.in", "session.cdp.close"})
@@ -80,6 +86,8 @@ class Command(TypedDict):
     # consumer's channel, where the bridge's messages go
     bridge: NotRequired[str]
     text: NotRequired[str]
+    # agent.start / agent.stop: the run; agent.start also names its vault and persona (above)
+    agent_id: NotRequired[str]
 
 
 class Reply(TypedDict):

@@ -30,7 +30,7 @@ from browser.scrape import ScrapeError
 from browser.session import SessionContext
 from browser.types import ProxySpec, SessionSpec
 from sessions_app import events, selectors, services
-from sessions_app.models import BrowserSession, BrowserWorker, SessionStatus
+from sessions_app.models import BrowserWorker, SessionStatus
 
 from . import page_commands, persona_reads, programs
 from .cdp import CdpHub
@@ -768,7 +768,7 @@ class Worker:
         if not ids:
             return
         await self._save_activity()
-        rows = await sync_to_async(_deadline_rows)(ids)
+        rows = await sync_to_async(selectors.session_deadlines)(session_ids=ids)
         now = self.clock()
         for session_id in ids:
             row = rows.get(session_id)
@@ -798,18 +798,6 @@ def scrape_failure(exc: ScrapeError) -> Reply:
 def _heartbeat_db(worker: BrowserWorker, sessions: int, contexts: int) -> None:
     close_old_connections()
     services.worker_heartbeat(worker=worker, sessions=sessions, contexts=contexts)
-
-
-def _deadline_rows(ids: list[str]) -> dict[str, dict[str, Any]]:
-    rows = BrowserSession.objects.filter(pk__in=ids).values(
-        "pk",
-        "status",
-        "created_at",
-        "last_accessed_at",
-        "idle_timeout_minutes",
-        "max_duration_minutes",
-    )
-    return {str(row["pk"]): row for row in rows}
 
 
 def _expired(row: dict[str, Any], now: float, activity: float | None) -> str | None:

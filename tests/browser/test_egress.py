@@ -17,10 +17,11 @@ import pytest
 import pytest_asyncio
 
 from browser.egress import EgressProxy
-from browser.launcher import LaunchConfig, find_chromium, find_headless_shell
+from browser.launcher import LaunchConfig, find_headless_shell
 from browser.pool import BrowserPool
 from browser.types import SessionSpec
 from browser.url_policy import EgressPolicy
+from tests.support.chromium import chromium_executable
 
 PUBLIC_IP = "93.184.215.14"  # only ever "connected" to through the guard, which refuses
 
@@ -461,7 +462,7 @@ def servers():
 async def pool(servers, tmp_path_factory):
     allowed, _ = servers
     config = LaunchConfig(
-        chromium_path=find_chromium(),
+        chromium_path=chromium_executable(),
         headless_shell_path=find_headless_shell(),
         runtime_dir=tmp_path_factory.mktemp("egress-pool"),
         egress_allow=(f"127.0.0.1:{allowed.port}",),

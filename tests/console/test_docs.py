@@ -32,3 +32,14 @@ def test_openapi_schema_lists_the_notte_routes(client):
         "/api/health",
     ):
         assert path in paths
+
+
+@pytest.mark.django_db
+def test_the_screenshot_is_documented_as_an_image_not_json(client):
+    operation = client.get("/api/openapi.json").json()["paths"][
+        "/api/sessions/{session_id}/page/screenshot"
+    ]["post"]
+    content = operation["responses"]["200"]["content"]
+    assert set(content) == {"image/png", "image/jpeg"}
+    for media in content.values():
+        assert media["schema"] == {"type": "string", "format": "binary"}

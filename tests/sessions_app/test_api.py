@@ -342,6 +342,29 @@ def test_cookie_with_samesite_none_must_be_secure(api):
     assert "secure" in response.json()["message"]
 
 
+BAD_COOKIES = [
+    ("domain", {"domain": ""}),
+    ("name", {"name": "fla\x00vour"}),
+    ("expires", {"expires": 1e18}),
+    ("expirationDate", {"expirationDate": 1e18}),
+]
+
+
+def test_a_cookie_a_browser_would_refuse_answers_422_naming_it_and_sets_nothing(api, live):
+    sid = start(api)["session_id"]
+    good = {"name": "flavour", "value": "oat", "domain": "example.com", "path": "/"}
+    for field, change in BAD_COOKIES:
+        # The bad cookie comes second: the good one before it must not be set either.
+        response = api.post(f"/sessions/{sid}/cookies", json={"cookies": [good, good | change]})
+        assert response.status_code == 422, (field, response.text)
+        body = response.json()
+        assert body["status"] == 422
+        assert body["message"].startswith(f"cookies.1.{field}: "), body
+        assert [error["loc"] for error in body["detail"]] == [["body", f"cookies.1.{field}"]]
+        assert api.get(f"/sessions/{sid}/cookies").json()["cookies"] == []
+    assert live.call(lambda: live.worker.pool.get(sid).context.cookies()) == []
+
+
 def test_commands_on_an_ended_session_say_so(api):
     sid = start(api)["session_id"]
     api.delete(f"/sessions/{sid}/stop")

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from sessions_app.models import BrowserSession
 from tests.support.fake_llm import FakeLLM, FakeSearch
 
 from .helpers import start
@@ -168,6 +169,46 @@ def test_search_needs_a_search_endpoint_then_answers_its_results(api, settings):
         "results": [{"title": "Lighthouse", "url": "https://example.org/l", "content": "A tower"}]
     }
     assert search.queries == ["lighthouses"]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "why"),
+    [
+        (500, {"error": "engine down"}, "answered HTTP 500"),
+        (403, b"Forbidden", "answered HTTP 403: enable its JSON format"),
+        (200, b"<html>not json</html>", "answered something that is not JSON"),
+        (200, {"answers": []}, "answered without a results list"),
+    ],
+)
+def test_a_search_endpoint_that_fails_answers_502_saying_which_and_why(
+    api, settings, status, answer, why
+):
+    with FakeSearch(status=status, answer=answer) as search:
+        settings.SEARCH_URL = search.url
+        response = api.post("/search", json={"q": "lighthouses"})
+    assert search.queries == ["lighthouses"]
+    assert response.status_code == 502, response.text
+    body = response.json()
+    assert body["status"] == 502 and body["detail"] == body["message"]
+    assert body["message"].startswith(f"the search endpoint {search.url} "), body
+    assert why in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("field", "body"),
+    [
+        ("solve_captchas", {"solve_captchas": True}),
+        ("proxies", {"proxies": True}),
+        ("proxies", {"proxies": [{"type": "external", "server": "http://127.0.0.1:3128"}]}),
+    ],
+)
+def test_one_shot_scrape_refuses_captcha_solving_and_proxies_before_taking_a_slot(
+    api, site, field, body
+):
+    response = api.post("/scrape", json={"url": f"{site.url}/article.html", **body})
+    assert response.status_code == 422, response.text
+    assert response.json()["message"].startswith(f"{field}: ")
+    assert not BrowserSession.objects.exists()
 
 
 @pytest.mark.parametrize("after", [0, 1])

@@ -16,16 +16,20 @@ class _Server(ThreadingHTTPServer):
 
 
 class _JsonServer:
-    """Answers every request with `self.respond(method, path, body) -> dict` as JSON."""
+    """Answers every request with `self.respond(method, path, body)`: a dict as JSON, bytes as
+    they are (a provider answering nonsense), with the status `self.status`."""
+
+    status = 200
 
     def __init__(self):
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self, body):
-                payload = json.dumps(owner.respond(self.command, self.path, body)).encode()
+                answer = owner.respond(self.command, self.path, body)
+                payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 with contextlib.suppress(OSError):  # the client stopped waiting (a timeout test)
-                    self.send_response(200)
+                    self.send_response(owner.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -128,11 +132,16 @@ class FakeLLM(_JsonServer):
 
 
 class FakeSearch(_JsonServer):
-    def __init__(self, results):
+    """A SearXNG JSON endpoint answering `results`; or, to play a failing one, `answer` (a dict
+    or raw bytes) with `status`."""
+
+    def __init__(self, results=(), *, status: int = 200, answer: dict | bytes | None = None):
         super().__init__()
-        self.results = results
+        self.results = list(results)
+        self.status = status
+        self.answer = answer
         self.queries: list[str] = []
 
     def respond(self, method, path, body):
         self.queries.append(parse_qs(urlparse(path).query).get("q", [""])[0])
-        return {"results": self.results}
+        return self.answer if self.answer is not None else {"results": self.results}

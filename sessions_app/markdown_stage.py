@@ -1,4 +1,6 @@
-"""scrape_from_html: the markdown stage of the scrape pipeline, run in the web process (no browser)."""
+"""The markdown stage of the scrape pipeline (HTML in, markdown, links and images out), run in the
+web process for scrape_from_html: no browser is involved. The worker reads scrape options with
+the same `scrape_options`."""
 
 from typing import Any
 
