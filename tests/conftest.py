@@ -16,6 +16,16 @@ os.environ.setdefault("NOTTE_ENABLE_NEST_ASYNCIO", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Hashing a password the production way takes about half a second on a 2-core machine, and
+    the suite creates and signs in hundreds of users: what it tests is not the hasher."""
+    from django.contrib.auth.hashers import get_hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def channel_prefix():
     """Each test run gets its own channel names, so no stale Redis message reaches it."""
     from channels.layers import channel_layers

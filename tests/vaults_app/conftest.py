@@ -4,12 +4,6 @@ from tests.vaults_app.helpers import make_actor
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """These tests create many users; the real hasher costs half a second each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def keyring_file(vault_keyring):
     """Every vault test gets its own keyring file."""
     return vault_keyring
