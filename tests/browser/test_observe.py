@@ -8,7 +8,6 @@ import pytest
 import pytest_asyncio
 
 from browser.perception.observe import MAX_NODES_PER_FRAME, MAX_TEXT_LINES, observe
-from tests.support.chromium import chromium_executable
 
 SECTIONS = 1000
 LINKS_PER_SECTION = 3
@@ -57,20 +56,6 @@ def listed_ids(description: str) -> list[str]:
 
 def notes(description: str) -> list[str]:
     return [line for line in description.splitlines() if line.startswith("_[:](")]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def chromium():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_executable(),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -23,7 +23,6 @@ from browser.scrape import (
     html_to_result,
     scrape_page,
 )
-from tests.support.chromium import chromium_executable
 
 FIXTURES = Path(__file__).with_name("fixtures")
 ARTICLE = (FIXTURES / "article.html").read_text(encoding="utf-8")
@@ -617,20 +616,6 @@ def site():
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def chromium():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_executable(),
-            headless=True,
-            args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

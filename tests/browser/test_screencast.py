@@ -7,21 +7,6 @@ import pytest
 import pytest_asyncio
 
 from browser.screencast import Screencast
-from tests.support.chromium import chromium_executable
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def chromium():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_executable(),
-            headless=True,
-            args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -12,7 +12,6 @@ import pytest
 import pytest_asyncio
 
 from browser.perception.target import element_target, role_selector
-from tests.support.chromium import chromium_executable
 
 ORIGIN = "http://target.test"
 SECRET = 'Canary-9f3b2c-"quoted"-secret'
@@ -63,20 +62,6 @@ FRAME = """<!doctype html><html><body>
 </body></html>"""
 
 INNER = """<!doctype html><html><body><button data-mark="inner-ok">OK</button></body></html>"""
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def chromium():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_executable(),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu"],
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

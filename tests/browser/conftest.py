@@ -1,0 +1,18 @@
+import pytest_asyncio
+
+from tests.support.chromium import chromium_executable
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def chromium():
+    """One headless Chromium per test module, driven by Playwright with no server around it."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_executable(),
+            headless=True,
+            args=["--disable-background-networking", "--no-sandbox", "--disable-gpu"],
+        )
+        yield browser
+        await browser.close()
