@@ -1,3 +1,4 @@
+import pytest
 import pytest_asyncio
 
 from tests.support.chromium import chromium_executable
@@ -16,3 +17,17 @@ async def chromium():
         )
         yield browser
         await browser.close()
+
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    """The page fixture's size; a module overrides this fixture for another."""
+    return {"width": 1280, "height": 800}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(chromium, viewport):
+    """A page in a fresh context of the module's browser, closed after the test."""
+    context = await chromium.new_context(viewport=viewport)
+    yield await context.new_page()
+    await context.close()

@@ -5,7 +5,6 @@ Pure pytest, no Django: a real Chromium and pages set with `set_content`.
 """
 
 import pytest
-import pytest_asyncio
 
 from browser.perception.observe import MAX_NODES_PER_FRAME, MAX_TEXT_LINES, observe
 
@@ -58,12 +57,9 @@ def notes(description: str) -> list[str]:
     return [line for line in description.splitlines() if line.startswith("_[:](")]
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(chromium):
-    context = await chromium.new_context(viewport={"width": 1280, "height": 1080})
-    page = await context.new_page()
-    yield page
-    await context.close()
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    return {"width": 1280, "height": 1080}
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -12,7 +12,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from browser.scrape import (
     IMAGE_CATEGORIES,
@@ -616,14 +615,6 @@ def site():
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(chromium):
-    context = await chromium.new_context(viewport={"width": 1280, "height": 800})
-    page = await context.new_page()
-    yield page
-    await context.close()
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -4,16 +4,8 @@ every change, however small, or the live view shows a stale page until something
 import asyncio
 
 import pytest
-import pytest_asyncio
 
 from browser.screencast import Screencast
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(chromium):
-    context = await chromium.new_context(viewport={"width": 1280, "height": 800})
-    yield await context.new_page()
-    await context.close()
 
 
 async def frames_after(cast_frames: list, change, settle: float = 0.4) -> int:
