@@ -206,12 +206,30 @@ FIRST_FRAME_SECONDS = 0.06  # Chromium sends a just-started screencast's first f
 
 async def current_frame(cache: Screencast | None, page: Page, quality: int = 60) -> bytes:
     """The page as JPEG: the screencast's latest frame when it is current, else a capture."""
-    if cache is not None and cache.page is page and cache.latest is None and cache.running:
+    if frame := await _current_frame(cache, page):
+        return frame.jpeg
+    return await _capture(cache, page, quality)
+
+
+async def current_frame_b64(cache: Screencast | None, page: Page, quality: int = 60) -> str:
+    """The same JPEG in base64, as an observation carries it: a screencast frame arrives from
+    Chromium in base64 and goes out as it came, neither decoded nor encoded again."""
+    if frame := await _current_frame(cache, page):
+        return frame.data_b64
+    return base64.b64encode(await _capture(cache, page, quality)).decode()
+
+
+async def _current_frame(cache: Screencast | None, page: Page) -> Frame | None:
+    if cache is None or cache.page is not page:
+        return None
+    if cache.latest is None and cache.running:
         await cache.wait_next(
             after=time.monotonic(), wait_seconds=FIRST_FRAME_SECONDS
         )  # cheaper than a capture
-    if cache is not None and cache.page is page and cache.fresh() and cache.latest is not None:
-        return cache.latest.jpeg
+    return cache.latest if cache.fresh() else None
+
+
+async def _capture(cache: Screencast | None, page: Page, quality: int) -> bytes:
     image = await page.screenshot(type="jpeg", quality=quality, timeout=10000)
     if cache is not None and cache.page is page:
         cache.store(image)

@@ -27,8 +27,8 @@ async def observe(
     min_nb_actions: int | None,
     instructions: str | None,
     perception_type: str,
-) -> dict[str, Any] | str:
-    """The Observation; as a ready JSON string when no narrowing is asked (the common case)."""
+) -> dict[str, Any] | bytes:
+    """The Observation; as ready JSON bytes when no narrowing is asked (the common case)."""
     if perception_type == "deep":
         llm.require("perception_type")
     command: dict[str, Any] = {"type": "session.observe"}

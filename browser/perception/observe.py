@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from playwright.async_api import Frame, Page
 
-from browser.screencast import FrameCache, current_frame
+from browser.screencast import FrameCache, current_frame_b64
 
 DOM_SCRIPT = (Path(__file__).with_name("dom.js")).read_text()
 MAX_NODES_PER_FRAME = 2000
@@ -120,7 +121,7 @@ async def observe(
 ) -> tuple[Observation, Snapshot]:
     started = time.time()
     frames = _frames_in_order(page.main_frame)
-    shot_task = asyncio.ensure_future(current_frame(frame_cache, page))
+    shot_task = asyncio.ensure_future(current_frame_b64(frame_cache, page))
     results = await asyncio.gather(*(_extract(f) for f in frames), return_exceptions=True)
     offsets = await _frame_offsets(frames)
     if isinstance(results[0], BaseException):
@@ -224,7 +225,7 @@ async def observe(
             "tabs": tab_list,
         },
         screenshot={
-            "raw": base64.b64encode(shot).decode(),
+            "raw": shot,
             "bboxes": bboxes,
             "last_action_id": None,
         },
@@ -313,11 +314,14 @@ class PageChanged(Exception):
     """The main frame navigated while it was being read."""
 
 
-async def _retry_screenshot(page: Page) -> bytes:
+async def _retry_screenshot(page: Page) -> str:
+    """The page as base64 JPEG, or "" (the SDK shows its own "no screenshot" picture for that)."""
     try:
-        return await page.screenshot(type="jpeg", quality=60, timeout=5000)
+        return base64.b64encode(
+            await page.screenshot(type="jpeg", quality=60, timeout=5000)
+        ).decode()
     except Exception:
-        return b""  # the SDK shows its own "no screenshot" picture for an empty one
+        return ""
 
 
 def _frames_in_order(main: Frame) -> list[Frame]:
@@ -343,7 +347,22 @@ def _iframe_paths(frames: list[Frame]) -> list[list[str]]:
 
 async def _extract(frame: Frame) -> dict[str, Any] | None:
     raw = await frame.evaluate(DOM_SCRIPT, MAX_NODES_PER_FRAME)
-    return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # A lone surrogate: text cut between an emoji's two halves, or the page's own. No JSON
+        # answer can carry one, so it reads as U+FFFD.
+        return _well_formed(json.loads(raw))
+
+
+def _well_formed(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {key: _well_formed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_well_formed(item) for item in value]
+    return value
 
 
 async def _frame_offsets(frames: list[Frame]) -> list[tuple[float, float]]:

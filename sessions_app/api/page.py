@@ -31,7 +31,7 @@ async def observe(request: HttpRequest, session_id: str, body: ObserveRequest | 
         instructions=body.instructions,
         perception_type=body.perception_type or "fast",
     )
-    if isinstance(observation, str):  # already the JSON answer, built once in the worker
+    if isinstance(observation, bytes):  # already the JSON answer, built once in the worker
         return HttpResponse(observation, content_type="application/json")
     return observation
 

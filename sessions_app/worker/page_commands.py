@@ -20,8 +20,8 @@ MASK = "********"
 
 
 async def observe_wire(session: SessionContext, *, max_nb_actions: int) -> dict[str, Any]:
-    """The Observation exactly as the API answers it, as one JSON string: big replies then
-    cross the channel layer and the web process without being copied or encoded again."""
+    """The Observation exactly as the API answers it, as UTF-8 JSON bytes: big replies then
+    cross the channel layer and the web process without being decoded, copied or encoded again."""
     observation = await _observe(session)
     actions, description = observation.space(max_nb_actions)
     raw = _raw(observation, with_description=False)
@@ -33,7 +33,7 @@ async def observe_wire(session: SessionContext, *, max_nb_actions: int) -> dict[
             "bboxes": [b for b in shot["bboxes"] if b.get("notte_id") in listed],
         }
     wire = Observation.wire(raw, actions, description)
-    return {"count": len(observation.actions), "json": orjson.dumps(wire).decode()}
+    return {"count": len(observation.actions), "json": orjson.dumps(wire)}
 
 
 async def observe_page(session: SessionContext) -> dict[str, Any]:

@@ -140,16 +140,19 @@ class VaultFills:
             await sync_to_async(services.session_mark_vault_filled)(session_id=session.session_id)
         return secret
 
-    def scrub(self, session_id: str, text: str) -> str:
+    def scrub[T: (str, bytes)](self, session_id: str, text: T) -> T:
         """The text with every vault value this session typed masked, in the forms it would take
-        in text, JSON, HTML or a URL."""
+        in text, JSON, HTML or a URL. UTF-8 bytes (a reply's ready JSON) are scrubbed as they are:
+        a form's UTF-8 bytes occur in them exactly where the form occurs in the text."""
         vault = self._sessions.get(session_id)
         if vault is None or not vault.secrets:
             return text
+        as_bytes = isinstance(text, bytes)
         for secret in vault.secrets:
             for form in _forms(secret):
-                if form in text:
-                    text = text.replace(form, MASK)
+                needle, mask = (form.encode(), MASK.encode()) if as_bytes else (form, MASK)
+                if needle in text:
+                    text = text.replace(needle, mask)
         return text
 
     def scrub_data(self, session_id: str, data: Any) -> Any:
@@ -161,9 +164,19 @@ class VaultFills:
 
 
 def _forms(secret: str) -> list[str]:
-    encoded = json.dumps(secret)[1:-1]
+    # JSON escapes quotes, backslashes and control characters; non-ASCII stays as it is (orjson,
+    # which writes the replies) or becomes \u escapes (the json module's default).
+    in_json = json.dumps(secret, ensure_ascii=False)[1:-1]
+    in_ascii_json = json.dumps(secret)[1:-1]
     return sorted(
-        {secret, encoded, html.escape(secret), quote(secret, safe=""), quote_plus(secret)},
+        {
+            secret,
+            in_json,
+            in_ascii_json,
+            html.escape(secret),
+            quote(secret, safe=""),
+            quote_plus(secret),
+        },
         key=len,
         reverse=True,
     )

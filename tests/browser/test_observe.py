@@ -105,3 +105,40 @@ async def test_a_page_shown_whole_carries_no_note(page):
     assert len(actions) == 20 and listed_ids(description) == [a["id"] for a in actions]
     assert len([line for line in description.splitlines() if line.startswith("_[:]")]) == 21
     assert notes(description) == []
+
+
+def well_formed(value) -> bool:
+    """Every string in a JSON-ready value can be written as UTF-8 (no lone surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(well_formed(v) for v in value.values())
+    if isinstance(value, list):
+        return all(well_formed(v) for v in value)
+    return True
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_text_cut_inside_an_emoji_or_a_pages_lone_surrogate_reads_as_a_replacement(page):
+    # Names are cut at 100 UTF-16 units: one of the two labels is cut between the halves of an
+    # emoji, whatever the cut's parity. The third label holds a lone surrogate of its own.
+    await page.set_content(
+        "<!doctype html><html><body>"
+        f'<button aria-label="{"😀" * 80}">a</button>'
+        f'<button aria-label="x{"😀" * 80}">b</button>'
+        '<button id="lone">c</button>'
+        "<script>document.getElementById('lone').setAttribute('aria-label', 'lone \\uD800 half')"
+        "</script></body></html>"
+    )
+    observation, _ = await observe(page, [page])
+    actions, description = observation.space(LIMIT)
+
+    assert len(actions) == 3
+    assert well_formed(actions) and well_formed(description)
+    assert "\N{REPLACEMENT CHARACTER}" in actions[1]["description"] + actions[0]["description"]
+    assert 'aria-label="lone \N{REPLACEMENT CHARACTER} half"' in actions[2]["description"]
+    assert "😀" * 40 in actions[0]["description"]  # whole emoji stay as they are
