@@ -10,6 +10,10 @@ Variants, for each operation:
   session (browser/perception/observe.observe, actions.execute, scrape.scrape_page,
   page.screenshot). There is no HTTP and no channel. The gap between this and the API figure is
   our overhead, printed as its own column.
+- HTTP alone: a bare ASGI app on the same server stack (bench/http_floor.py), answering as many
+  bytes as our API's last answer to the same operation, with the same client. It is the part of
+  the overhead that any Python HTTP server pays on this machine (two wake-ups and the bytes);
+  the last table subtracts it too.
 - raw: plain Playwright on a Chromium launched by this script with the worker's executable and
   flags. For observe there are two: aria_snapshot (ready-made) and a naive locator walk.
 - raw, on notte's Chromium: the same raw calls on the Chromium notte uses. That one is full
@@ -21,7 +25,9 @@ Variants, for each operation:
 
 Every variant keeps one session (or page) parked on each test page. The rounds interleave the
 operations and the variants. The order of the variants rotates from one round to the next, and
-each measurement starts after a short pause. Warm-up rounds are dropped.
+each measurement starts after a short pause. Warm-up rounds are dropped. Ours (API, in-process)
+and HTTP alone are measured --ours-repeat times a round (3 by default): their p50s, whose
+difference is the overhead, then rest on that many more samples.
 
 A second pass measures ours again (API and in-process only) in a child process whose channel
 layer is Redis; the last table puts the overhead on both layers side by side. --no-redis skips it.
@@ -29,8 +35,8 @@ layer is Redis; the last table puts the overhead on both layers side by side. --
 A short first part needs no browser: the scrape's HTML-to-markdown stage (html_to_result) on
 the two article pages, against html2text on the same HTML. --markdown-only runs just that part.
 
-Run: .venv/bin/python bench/perception.py [--runs 30] [--warmup 5] [--no-notte] [--no-redis]
-                                          [--markdown-runs 200] [--markdown-only]
+Run: .venv/bin/python bench/perception.py [--runs 30] [--warmup 5] [--ours-repeat 3] [--no-notte]
+                                          [--no-redis] [--markdown-runs 200] [--markdown-only]
 """
 
 import argparse
@@ -52,6 +58,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
+from bench.http_floor import HttpFloor
 
 SETTLE = 0.1  # s of quiet before each measurement: an execute's step recording runs after its reply
 PEER_DIR = common.ROOT / "var" / "bench-peers"
@@ -115,6 +122,7 @@ OUR_DESCRIPTIONS = {
 VARIANTS = {
     "api": "ours: API",
     "direct": "ours: in-process",
+    "http_floor": "HTTP alone: bare ASGI app, same bytes",
     "raw": "raw Playwright",
     "raw_naive": "raw: locators + boxes",
     "raw_full": "raw, on notte's Chromium",
@@ -131,10 +139,16 @@ RAW_LABELS = {
 }
 
 
-def variants_for(op: Op, notte_ok: bool, raw_full: bool, raw: bool = True) -> list[str]:
+OURS = ["api", "direct", "http_floor"]
+
+
+def variants_for(
+    op: Op, notte_ok: bool, raw_full: bool, raw: bool = True, ours_repeat: int = 1
+) -> list[str]:
+    names = OURS * ours_repeat
     if not raw:  # the Redis pass: ours only
-        return ["api", "direct"]
-    names = ["api", "direct", "raw"]
+        return names
+    names.append("raw")
     if (
         op.kind == "observe" and op.page != "reference"
     ):  # a locator per element: minutes on 7,000 links
@@ -169,6 +183,9 @@ class Ours:
         self.api = live.api_url
         self.client = common.api_client(key)  # setup and teardown
         self.lean = common.LeanClient(self.api, key)  # the measured calls
+        self.floor = HttpFloor().start()
+        self.lean_floor = common.LeanClient(self.floor.url, key)
+        self.answer_bytes: dict[str, int] = {}  # the last API answer's size, per operation
         self.sessions: dict[str, str] = {}
         self.ids: dict[str, dict[str, str]] = {}
         for page in PAGES:
@@ -231,6 +248,7 @@ class Ours:
         ms = (time.perf_counter() - t0) * 1000
         if status != 200:
             raise RuntimeError(f"{op.key} through the API: {status} {content[:300]!r}")
+        self.answer_bytes[op.key] = len(content)
         if op.kind == "screenshot":
             return ms, {"bytes": len(content)}
         data = json.loads(content)
@@ -245,6 +263,21 @@ class Ours:
         if not data["success"]:
             raise RuntimeError(f"{op.key} through the API failed: {data['message']}")
         return ms, {}
+
+    def via_http_floor(self, op: Op, round_no: int) -> tuple[float, dict]:
+        """The bare server, asked for as many bytes as our API last answered to this operation,
+        with a request of the same size."""
+        body = {"max_nb_actions": observe_cap(op.page)}
+        if op.kind in ("fill", "click"):
+            body = self.action(op, round_no)
+        size = self.answer_bytes.get(op.key, 0)
+        self.lean_floor.ready()
+        t0 = time.perf_counter()
+        status, content = self.lean_floor.post(f"/floor?bytes={size}", body)
+        ms = (time.perf_counter() - t0) * 1000
+        if status != 200 or len(content) != size:
+            raise RuntimeError(f"the bare HTTP server answered {status}, {len(content)} bytes")
+        return ms, {"bytes": size}
 
     def in_process(self, op: Op, round_no: int) -> tuple[float, dict]:
         """The browser layer, called on the worker's own loop; timed there, so the hop is not in it."""
@@ -281,6 +314,8 @@ class Ours:
 
     def close(self) -> None:
         self.lean.close()
+        self.lean_floor.close()
+        self.floor.stop()
         for session_id in self.sessions.values():
             self.client.delete(f"{self.api}/sessions/{session_id}/stop", timeout=60)
         self.client.close()
@@ -629,13 +664,15 @@ def markdown_conversion(runs: int, warmup: int) -> dict:
 
 
 async def measure(
-    ours: Ours, raws: dict[str, Raw], notte: Notte, runs: int, warmup: int
+    ours: Ours, raws: dict[str, Raw], notte: Notte, runs: int, warmup: int, ours_repeat: int
 ) -> tuple[dict, dict]:
     samples: dict[str, dict[str, list[float]]] = {op.key: {} for op in OPS}
     details: dict[str, dict[str, dict]] = {op.key: {} for op in OPS}
     for round_no in range(warmup + runs):
         for op in OPS:
-            names = variants_for(op, notte.ok, "raw_full" in raws, raw="raw" in raws)
+            names = variants_for(
+                op, notte.ok, "raw_full" in raws, raw="raw" in raws, ours_repeat=ours_repeat
+            )
             shift = round_no % len(names)
             for name in names[shift:] + names[:shift]:
                 await asyncio.sleep(SETTLE)
@@ -643,6 +680,8 @@ async def measure(
                     result = ours.via_api(op, round_no)
                 elif name == "direct":
                     result = ours.in_process(op, round_no)
+                elif name == "http_floor":
+                    result = ours.via_http_floor(op, round_no)
                 elif name == "raw_naive":
                     result = await raws["raw"].run(op, round_no, naive=True)
                 elif name.startswith("raw"):
@@ -668,25 +707,37 @@ def overheads(summaries: dict) -> dict[str, float]:
     return {key: stats["api"]["p50"] - stats["direct"]["p50"] for key, stats in summaries.items()}
 
 
+def beyond_floor(summaries: dict) -> dict[str, float]:
+    """The overhead less the HTTP floor's p50 (bench/http_floor.py): what is ours to cut."""
+    return {
+        key: stats["api"]["p50"] - stats["direct"]["p50"] - stats["http_floor"]["p50"]
+        for key, stats in summaries.items()
+    }
+
+
 def print_overheads(by_layer: dict[str, dict | None]) -> None:
     layers = [name for name, result in by_layer.items() if result]
     print(
-        "\nAPI overhead: API p50 minus in-process p50, ms (HTTP, Django, auth, channel layer, worker)"
+        "\nAPI overhead: API p50 minus in-process p50, ms (HTTP, Django, auth, channel layer, "
+        "worker); HTTP alone: a bare ASGI app's p50 for as many bytes; beyond: the overhead less it"
     )
     rows = []
     for op in OPS:
         row = [op.label]
         for name in layers:
             stats = by_layer[name]["summary_ms"][op.key]
+            overhead = stats["api"]["p50"] - stats["direct"]["p50"]
             row += [
                 stats["api"]["p50"],
                 stats["direct"]["p50"],
-                stats["api"]["p50"] - stats["direct"]["p50"],
+                overhead,
+                stats["http_floor"]["p50"],
+                overhead - stats["http_floor"]["p50"],
             ]
         rows.append(row)
     headers = ["operation"]
     for name in layers:
-        headers += [f"{name}: API", "in-process", "overhead"]
+        headers += [f"{name}: API", "in-process", "overhead", "HTTP alone", "beyond"]
     common.print_table(headers, rows)
     for name, result in by_layer.items():
         if not result:
@@ -708,7 +759,13 @@ def ratios_over(stats: dict, base: str) -> dict:
 
 
 def report(
-    samples: dict, details: dict, raws: dict[str, Raw], notte: Notte, runs: int, warmup: int
+    samples: dict,
+    details: dict,
+    raws: dict[str, Raw],
+    notte: Notte,
+    runs: int,
+    warmup: int,
+    ours_repeat: int,
 ) -> dict:
     summaries = {
         op.key: {name: common.summary(v) for name, v in samples[op.key].items()} for op in OPS
@@ -764,7 +821,8 @@ def report(
 
     raw = raws["raw"]
     print(
-        f"\nPerception, ms ({runs} rounds after {warmup} warm-up; operations and variants interleaved)"
+        f"\nPerception, ms ({runs} rounds after {warmup} warm-up; operations and variants "
+        f"interleaved; ours and HTTP alone {ours_repeat} times a round)"
     )
     print(f"ours and raw: {raw.executable} {raw.version}")
     if notte.version:
@@ -806,6 +864,7 @@ def report(
         "parameters": {
             "runs": runs,
             "warmup": warmup,
+            "ours_repeat": ours_repeat,
             "settle_seconds": SETTLE,
             "viewport": VIEWPORT,
             "operations": {op.key: op.label for op in OPS},
@@ -826,6 +885,7 @@ def report(
         "observe_vs_notte": observe_vs_notte,
         "api_client": "http.client keep-alive connection (bench/common.py LeanClient)",
         "overhead_ms": {"in_memory": overheads(summaries)},
+        "overhead_beyond_http_floor_ms": {"in_memory": beyond_floor(summaries)},
         "summary_ms": summaries,
         "ratio_ours_api_over": {key: ratios_over(stats, "api") for key, stats in summaries.items()},
         "ratio_ours_in_process_over": {
@@ -842,13 +902,15 @@ async def with_raw(
     raws = {} if args.redis_child else {"raw": Raw(), "raw_full": Raw()}
     try:
         if args.redis_child:
-            return raws, *await measure(ours, raws, notte, args.runs, args.warmup)
+            return raws, *await measure(ours, raws, notte, args.runs, args.warmup, args.ours_repeat)
         await raws["raw"].start(site, home=home)
         if notte.ok:
             await raws["raw_full"].start(site, cdp_url=notte.cdp_url)
         else:
             del raws["raw_full"]
-        samples, details = await measure(ours, raws, notte, args.runs, args.warmup)
+        samples, details = await measure(
+            ours, raws, notte, args.runs, args.warmup, args.ours_repeat
+        )
     finally:
         for raw in raws.values():
             if getattr(raw, "playwright", None):
@@ -905,7 +967,7 @@ def run(args) -> dict:
                 live.stop()
             if args.redis_child:
                 return ours_only(samples)
-            return report(samples, details, raws, notte, args.runs, args.warmup)
+            return report(samples, details, raws, notte, args.runs, args.warmup, args.ours_repeat)
         finally:
             common.cleanup(tmp)
 
@@ -953,6 +1015,8 @@ def redis_pass(args) -> dict:
                 str(args.runs),
                 "--warmup",
                 str(args.warmup),
+                "--ours-repeat",
+                str(args.ours_repeat),
             ],
             cwd=common.ROOT,
         )
@@ -965,6 +1029,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument(
+        "--ours-repeat",
+        type=int,
+        default=3,
+        help="measurements a round of ours (API, in-process) and of HTTP alone",
+    )
     parser.add_argument(
         "--no-notte", dest="notte", action="store_false", help="skip the notte peer"
     )
@@ -996,8 +1066,10 @@ def main() -> None:
         return
     results = run(args)
     redis = redis_pass(args) if args.redis else {"status": "skipped", "reason": "--no-redis"}
-    results["overhead_ms"]["redis"] = (
-        overheads(redis["summary_ms"]) if redis["status"] == "measured" else None
+    measured = redis["status"] == "measured"
+    results["overhead_ms"]["redis"] = overheads(redis["summary_ms"]) if measured else None
+    results["overhead_beyond_http_floor_ms"]["redis"] = (
+        beyond_floor(redis["summary_ms"]) if measured else None
     )
     results["redis"] = redis
     print_overheads(
