@@ -9,7 +9,6 @@ request arrives, the client's when the answer does) and moving the bytes.
 """
 
 import asyncio
-import socket
 import threading
 from urllib.parse import parse_qs
 
@@ -40,14 +39,10 @@ async def app(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class HttpFloor:
     def __init__(self):
+        from tests.live import free_port  # once Django is set up, as the benchmarks do
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
