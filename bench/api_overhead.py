@@ -29,8 +29,12 @@ browser.perception.actions.execute.
 --redis runs the same in a child process whose channel layer is Redis (REDIS_URL or
 redis://127.0.0.1:6379/0).
 
+--pause sets the quiet time before each measurement (20 ms by default; bench/perception.py
+waits 100 ms). On this VM every part of a call costs more the longer the machine sat idle
+before it (the CPUs sleep, the caches go cold), the HTTP path's many small steps most of all.
+
 Run: .venv/bin/python bench/api_overhead.py [--runs 200] [--warmup 20] [--page login|controls]
-                                           [--op observe|fill] [--no-trace] [--redis]
+                                           [--op observe|fill] [--pause 0.02] [--no-trace] [--redis]
 """
 
 import argparse
@@ -50,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
 
-SETTLE = 0.02  # s between measurements
+PAUSE = 0.02  # s between measurements, unless --pause says otherwise
 MAX_ACTIONS = 500
 FILL_TARGET = 'name="email"'  # --op fill types into login.html's e-mail field
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -408,14 +412,14 @@ class Bench:
 
         return self.live.call(work)
 
-    def run(self, runs: int, warmup: int) -> dict[str, list[float]]:
+    def run(self, runs: int, warmup: int, pause: float) -> dict[str, list[float]]:
         samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
         names = list(VARIANTS)
         for round_no in range(warmup + runs):
             keep = round_no >= warmup
             shift = round_no % len(names)
             for name in names[shift:] + names[:shift]:
-                time.sleep(SETTLE)
+                time.sleep(pause)
                 if name == "api_process":
                     ms = self.from_process()
                 elif name.startswith("api"):
@@ -455,7 +459,7 @@ def measure(args) -> dict:
             try:
                 bench = Bench(live, key, site, args.trace, args.page, args.op)
                 try:
-                    samples = bench.run(args.runs, args.warmup)
+                    samples = bench.run(args.runs, args.warmup, args.pause)
                 finally:
                     bench.close()
             finally:
@@ -465,6 +469,7 @@ def measure(args) -> dict:
     return {
         "layer": "redis" if args.redis_child else "in-memory",
         "page": args.page,
+        "pause_seconds": args.pause,
         "op": args.op,
         "actions": bench.actions,
         "summary_ms": {name: common.summary(v) for name, v in samples.items()},
@@ -483,7 +488,10 @@ def report(result: dict) -> None:
     direct = s["direct"]["p50"]
     what = "fill on" if result["op"] == "fill" else "observe"
     listed = f" ({result['actions']} actions)" if result["actions"] is not None else ""
-    print(f"\n{what} {result['page']}.html{listed}, {result['layer']} channel layer, ms")
+    print(
+        f"\n{what} {result['page']}.html{listed}, {result['layer']} channel layer, "
+        f"{result['pause_seconds'] * 1000:.0f} ms pause before each call, ms"
+    )
     rows = [
         [VARIANTS[name], v["n"], v["p50"], v["p95"], v["p50"] - direct] for name, v in s.items()
     ]
@@ -520,6 +528,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--pause", type=float, default=PAUSE, help="seconds of quiet before each measurement"
+    )
     parser.add_argument("--no-trace", dest="trace", action="store_false")
     parser.add_argument(
         "--page", default="login", help="the test page observed: login (7 controls), controls (200)"
@@ -548,6 +559,8 @@ def main() -> None:
                 str(args.runs),
                 "--warmup",
                 str(args.warmup),
+                "--pause",
+                str(args.pause),
                 "--page",
                 args.page,
                 "--op",
