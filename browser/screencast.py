@@ -208,7 +208,8 @@ async def current_frame(cache: Screencast | None, page: Page, quality: int = 60)
     """The page as JPEG: the screencast's latest frame when it is current, else a capture."""
     if frame := await _current_frame(cache, page):
         return frame.jpeg
-    return await _capture(cache, page, quality)
+    image, _ = await _capture(cache, page, quality)
+    return image
 
 
 async def current_frame_b64(cache: Screencast | None, page: Page, quality: int = 60) -> str:
@@ -216,7 +217,8 @@ async def current_frame_b64(cache: Screencast | None, page: Page, quality: int =
     Chromium in base64 and goes out as it came, neither decoded nor encoded again."""
     if frame := await _current_frame(cache, page):
         return frame.data_b64
-    return base64.b64encode(await _capture(cache, page, quality)).decode()
+    image, stored = await _capture(cache, page, quality)
+    return stored.data_b64 if stored is not None else base64.b64encode(image).decode()
 
 
 async def _current_frame(cache: Screencast | None, page: Page) -> Frame | None:
@@ -229,8 +231,11 @@ async def _current_frame(cache: Screencast | None, page: Page) -> Frame | None:
     return cache.latest if cache.fresh() else None
 
 
-async def _capture(cache: Screencast | None, page: Page, quality: int) -> bytes:
+async def _capture(
+    cache: Screencast | None, page: Page, quality: int
+) -> tuple[bytes, Frame | None]:
+    """A capture, and the frame the screencast keeps it as (its base64 is made there, once)."""
     image = await page.screenshot(type="jpeg", quality=quality, timeout=10000)
     if cache is not None and cache.page is page:
-        cache.store(image)
-    return image
+        return image, cache.store(image)
+    return image, None
